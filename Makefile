@@ -1,0 +1,43 @@
+# One-command set-up and the project's entry points. `make demo` and `make test`
+# run the set-up first when it is missing or out of date.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# A folder of prebuilt wheels (e.g. mmcv built with ops) given as WHEELHOUSE=DIR.
+# --find-links adds to pip's configured links; PIP_FIND_LINKS would replace them.
+WHEELHOUSE ?=
+FIND_LINKS := $(if $(WHEELHOUSE),--find-links $(abspath $(WHEELHOUSE)),)
+STAMP := $(VENV)/.segplug-setup
+DEMO_DIR ?= work_dirs/demo
+DEMO_CONFIG := configs/deeplabv3plus_shapes.py
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test clean-venv
+
+setup: $(STAMP)
+
+$(STAMP): setup.cfg setup.py Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip "setuptools>=64,<70" wheel
+	$(PIP) install -q $(FIND_LINKS) torch==2.13.0 numpy
+	# mmcv 2.1.0 has no wheel for this torch: a wheelhouse build is used when
+	# given, else it is built from source against the installed torch.
+	MMCV_WITH_OPS=1 $(PIP) install $(FIND_LINKS) --no-build-isolation mmcv==2.1.0
+	$(PIP) install -q $(FIND_LINKS) -e ".[dev]"
+	$(PY) -c "import segplug, mmcv.ops, mmseg, mmdet; print('segplug set-up OK')"
+	touch $@
+
+# Synthetic shapes data -> train DeepLab v3+ on the CPU -> val mIoU and
+# prediction overlays in $(DEMO_DIR)/overlays.
+demo: setup
+	$(PY) tools/make_shapes.py --out data/shapes
+	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir $(DEMO_DIR)
+	$(PY) tools/test.py $(DEMO_CONFIG) "$$(cat $(DEMO_DIR)/last_checkpoint)" \
+		--work-dir $(DEMO_DIR)/test --show-dir $(DEMO_DIR)/overlays
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean-venv:
+	rm -rf $(VENV)
