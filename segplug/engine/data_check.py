@@ -1,0 +1,60 @@
+"""Check that a config's data are on disk before a run starts.
+
+mmseg's and mmdet's datasets fail on missing files with a bare assertion
+or deep inside a worker; this names the missing path and how to get it.
+"""
+import os.path as osp
+from typing import Iterable, Iterator, Tuple
+
+_HINTS = {
+    'PascalVOCDataset':
+    'prepare PASCAL VOC 2012 + SBD with `python tools/prepare_voc.py` '
+    '(README: "Training on PASCAL VOC")',
+    'ShapesDataset':
+    'generate it with `python tools/make_shapes.py --out {data_root}`',
+    'CocoDataset':
+    'place COCO 2017 (annotations/, train2017/, val2017/) under {data_root}',
+}
+
+
+class DataNotFoundError(FileNotFoundError):
+    """A path a config's dataset reads does not exist."""
+
+
+def _datasets(cfg) -> Iterator[dict]:
+    """Leaf dataset configs under a dataset config (through wrappers)."""
+    if 'datasets' in cfg:
+        for sub in cfg['datasets']:
+            yield from _datasets(sub)
+    elif 'dataset' in cfg:
+        yield from _datasets(cfg['dataset'])
+    else:
+        yield cfg
+
+
+def _paths(ds: dict) -> Iterator[Tuple[str, str]]:
+    root = ds.get('data_root') or ''
+    if root:
+        yield 'data_root', root
+    if ds.get('ann_file'):
+        yield 'ann_file', osp.join(root, ds['ann_file'])
+    for key, sub in (ds.get('data_prefix') or {}).items():
+        if sub:
+            yield f'data_prefix.{key}', osp.join(root, sub)
+
+
+def check_data(cfg, loaders: Iterable[str]) -> None:
+    """Raise :class:`DataNotFoundError` for the first missing path read by
+    the datasets of ``cfg.<loader>`` for each loader name given (e.g.
+    'train_dataloader'); loaders absent from the config are skipped."""
+    for loader in loaders:
+        if not cfg.get(loader):
+            continue
+        for ds in _datasets(cfg[loader]['dataset']):
+            for what, path in _paths(ds):
+                if not osp.exists(path):
+                    hint = _HINTS.get(str(ds.get('type')),
+                                      'see the README for data preparation')
+                    hint = hint.format(data_root=ds.get('data_root', 'data'))
+                    raise DataNotFoundError(
+                        f'{loader}: {what} not found: {path}; {hint}')

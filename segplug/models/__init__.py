@@ -1,0 +1,2 @@
+from .decode_heads import *  # noqa: F401,F403
+from .necks import *  # noqa: F401,F403

@@ -1,0 +1,3 @@
+from .aspp import ASPP
+
+__all__ = ['ASPP']
