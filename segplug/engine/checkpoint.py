@@ -16,12 +16,10 @@ import torch
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from .errors import UnsafeCheckpointError
+
 
 _HISTORY_STATISTICS = ('min', 'max', 'current', 'mean')
-
-
-class UnsafeCheckpointError(pickle.UnpicklingError):
-    """A checkpoint needs code outside the allow-list to unpickle."""
 
 
 def _history_buffer_getattr(obj, name: str):

@@ -6,6 +6,8 @@ or deep inside a worker; this names the missing path and how to get it.
 import os.path as osp
 from typing import Iterable, Iterator, Tuple
 
+from .errors import DataNotFoundError
+
 _HINTS = {
     'PascalVOCDataset':
     'prepare PASCAL VOC 2012 + SBD with `python tools/prepare_voc.py` '
@@ -15,10 +17,6 @@ _HINTS = {
     'CocoDataset':
     'place COCO 2017 (annotations/, train2017/, val2017/) under {data_root}',
 }
-
-
-class DataNotFoundError(FileNotFoundError):
-    """A path a config's dataset reads does not exist."""
 
 
 def _datasets(cfg) -> Iterator[dict]:

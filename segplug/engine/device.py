@@ -11,6 +11,8 @@ import torch
 import torch.distributed as dist
 from mmengine.config import Config
 
+from .errors import ConfigError, DeviceError
+
 _SYNC_NORMS = ('SyncBN', 'MMSyncBN')
 
 
@@ -55,7 +57,7 @@ def init_cpu_dist(launcher: str) -> None:
     if launcher == 'slurm':
         _slurm_env()
     elif launcher != 'pytorch':
-        raise ValueError("launcher without a GPU: expected 'none', 'pytorch' "
+        raise ConfigError("launcher without a GPU: expected 'none', 'pytorch' "
                          f"or 'slurm', got {launcher!r}")
     dist.init_process_group(backend='gloo')
 
@@ -71,18 +73,30 @@ def adapt_to_device(cfg: Config) -> None:
     if torch.cuda.is_available() or launcher == 'none':
         return
     sync_bn_to_bn(cfg.model)
-    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-    cfg.env_cfg.dist_cfg['backend'] = 'gloo'
-    if cfg.get('model_wrapper_cfg') is None:
-        cfg.model_wrapper_cfg = dict(
-            type='MMDistributedDataParallel',
-            broadcast_buffers=False,
-            find_unused_parameters=cfg.get('find_unused_parameters', False))
+    env_cfg = dict(cfg.get('env_cfg') or {})
+    env_cfg['dist_cfg'] = dict(env_cfg.get('dist_cfg') or {}, backend='gloo')
+    cfg.env_cfg = env_cfg
+    cfg.model_wrapper_cfg = _cpu_model_wrapper(cfg)
     init_cpu_dist(launcher)
 
 
-class DeviceError(RuntimeError):
-    """A run asks for something this machine's devices cannot do."""
+def _cpu_model_wrapper(cfg: Config) -> dict:
+    """The config's DDP wrapper, or mmengine's default one, without the
+    device ids the Runner would otherwise fill in from LOCAL_RANK."""
+    from mmengine.registry import MODEL_WRAPPERS
+    from torch.nn.parallel import DistributedDataParallel
+    wrapper = dict(
+        cfg.get('model_wrapper_cfg') or dict(
+            type='MMDistributedDataParallel',
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False)))
+    wrapper_type = wrapper.setdefault('type', 'MMDistributedDataParallel')
+    if isinstance(wrapper_type, str):
+        wrapper_type = MODEL_WRAPPERS.get(wrapper_type)
+    if isinstance(wrapper_type, type) and issubclass(
+            wrapper_type, DistributedDataParallel):
+        wrapper['device_ids'] = None
+    return wrapper
 
 
 def enable_amp(cfg: Config) -> None:
@@ -96,7 +110,7 @@ def enable_amp(cfg: Config) -> None:
     if wrapper == 'AmpOptimWrapper':
         return
     if wrapper != 'OptimWrapper':
-        raise DeviceError('--amp: expected optim_wrapper type OptimWrapper, '
+        raise ConfigError('--amp: expected optim_wrapper type OptimWrapper, '
                           f'got {wrapper}')
     cfg.optim_wrapper.type = 'AmpOptimWrapper'
     cfg.optim_wrapper.loss_scale = 'dynamic'

@@ -1,0 +1,22 @@
+"""Errors the user can act on; the tools report them in one line."""
+import pickle
+
+
+class ConfigError(ValueError):
+    """A config or command line asks for something it cannot have."""
+
+
+class DataNotFoundError(FileNotFoundError):
+    """A path a config's dataset reads does not exist."""
+
+
+class DeviceError(RuntimeError):
+    """A run asks for something this machine's devices cannot do."""
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint needs code outside the allow-list to unpickle."""
+
+
+USER_ERRORS = (ConfigError, DataNotFoundError, DeviceError,
+               UnsafeCheckpointError)
