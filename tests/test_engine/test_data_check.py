@@ -1,0 +1,27 @@
+import pytest
+from mmengine.config import Config
+
+from segplug.engine import DataNotFoundError, check_data
+
+
+def test_missing_voc_names_path_and_preparation(repo_root, tmp_path):
+    cfg = Config.fromfile(f'{repo_root}/configs/deeplabv3plus_voc.py')
+    cfg.merge_from_dict({
+        'train_dataloader.dataset.datasets.0.data_root': str(tmp_path / 'x')
+    })
+    with pytest.raises(DataNotFoundError) as info:
+        check_data(cfg, ['train_dataloader'])
+    msg = str(info.value)
+    assert '\n' not in msg
+    assert str(tmp_path / 'x') in msg and 'tools/prepare_voc.py' in msg
+
+
+def test_missing_part_of_a_data_set(shapes_root, repo_root):
+    cfg = Config.fromfile(f'{repo_root}/configs/deeplabv3plus_shapes.py')
+    for loader in ('train_dataloader', 'val_dataloader'):
+        cfg[loader].dataset.data_root = shapes_root
+    check_data(cfg, ['train_dataloader', 'val_dataloader', 'absent'])
+    cfg.val_dataloader.dataset.ann_file = 'ImageSets/Segmentation/nope.txt'
+    with pytest.raises(DataNotFoundError, match='val_dataloader: ann_file '
+                       'not found: .*nope.txt; generate it with'):
+        check_data(cfg, ['train_dataloader', 'val_dataloader'])
