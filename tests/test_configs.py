@@ -8,7 +8,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-import segplug  # noqa: F401
+from segplug.engine import leaf_dataset_cfgs
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
@@ -22,16 +22,6 @@ def test_configs_are_found():
     assert 'configs/deeplabv3plus_shapes.py' in names
 
 
-def _dataset_cfgs(cfg):
-    if 'datasets' in cfg:
-        for sub in cfg['datasets']:
-            yield from _dataset_cfgs(sub)
-    elif 'dataset' in cfg:
-        yield from _dataset_cfgs(cfg['dataset'])
-    else:
-        yield cfg
-
-
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, REPO))
 def test_config_builds_and_runs(path):
     cfg = Config.fromfile(path)
@@ -43,7 +33,7 @@ def test_config_builds_and_runs(path):
                                     registry.TRANSFORMS)
     model = MODELS.build(cfg.model).eval()
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        for ds in _dataset_cfgs(cfg[loader]):
+        for ds in leaf_dataset_cfgs(cfg[loader]):
             assert DATASETS.get(ds['type']) is not None, ds['type']
             for step in ds['pipeline']:
                 assert TRANSFORMS.get(step['type']) is not None, step['type']

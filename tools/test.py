@@ -1,15 +1,12 @@
-"""Evaluate a checkpoint with an OpenMMLab config (mmseg's or mmdet's)."""
+"""Evaluate a checkpoint with an mmseg config (segplug's parts included)."""
 import argparse
 import os
 import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
-from segplug.engine import (USER_ERRORS, ConfigError, adapt_to_device,
-                            check_data)
+from segplug.engine import ConfigError, load_config, run, user_errors_exit
 
 
 def parse_args():
@@ -46,8 +43,8 @@ def parse_args():
 def trigger_visualization_hook(cfg: Config, args) -> None:
     hooks = cfg.default_hooks
     if 'visualization' not in hooks:
-        sys.exit('error: --show/--show-dir need a visualization hook in '
-                 'default_hooks')
+        raise ConfigError('--show/--show-dir need a visualization hook in '
+                          'default_hooks')
     hooks.visualization.draw = True
     if args.show:
         hooks.visualization.show = True
@@ -57,15 +54,8 @@ def trigger_visualization_hook(cfg: Config, args) -> None:
 
 
 def build_cfg(args) -> Config:
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args.config, args.launcher, args.cfg_options,
+                      args.work_dir)
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         trigger_visualization_hook(cfg, args)
@@ -86,15 +76,8 @@ def main():
     args = parse_args()
     if not osp.isfile(args.checkpoint):
         sys.exit(f'error: checkpoint not found: {args.checkpoint}')
-    try:
-        cfg = build_cfg(args)
-        check_data(cfg, ['test_dataloader'])
-        adapt_to_device(cfg)
-        runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
-                  RUNNERS.build(cfg))
-        runner.test()
-    except USER_ERRORS as err:
-        sys.exit(f'error: {err}')
+    with user_errors_exit():
+        run(build_cfg(args), 'test', ['test_dataloader'])
 
 
 if __name__ == '__main__':

@@ -1,15 +1,10 @@
-"""Train a model from an OpenMMLab config (mmseg's or mmdet's)."""
+"""Train a model from an mmseg config (segplug's parts included)."""
 import argparse
 import os
-import os.path as osp
-import sys
 
 from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
-from segplug.engine import (USER_ERRORS, adapt_to_device, check_data,
-                            enable_amp)
+from segplug.engine import enable_amp, load_config, run, user_errors_exit
 
 
 def parse_args():
@@ -43,15 +38,8 @@ def parse_args():
 
 
 def build_cfg(args) -> Config:
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args.config, args.launcher, args.cfg_options,
+                      args.work_dir)
     if args.amp:
         enable_amp(cfg)
     if args.resume == 'auto':
@@ -63,15 +51,8 @@ def build_cfg(args) -> Config:
 
 def main():
     args = parse_args()
-    try:
-        cfg = build_cfg(args)
-        check_data(cfg, ['train_dataloader', 'val_dataloader'])
-        adapt_to_device(cfg)
-        runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg else
-                  RUNNERS.build(cfg))
-        runner.train()
-    except USER_ERRORS as err:
-        sys.exit(f'error: {err}')
+    with user_errors_exit():
+        run(build_cfg(args), 'train', ['train_dataloader', 'val_dataloader'])
 
 
 if __name__ == '__main__':

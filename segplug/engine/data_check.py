@@ -19,13 +19,13 @@ _HINTS = {
 }
 
 
-def _datasets(cfg) -> Iterator[dict]:
+def leaf_dataset_cfgs(cfg) -> Iterator[dict]:
     """Leaf dataset configs under a dataset config (through wrappers)."""
     if 'datasets' in cfg:
         for sub in cfg['datasets']:
-            yield from _datasets(sub)
+            yield from leaf_dataset_cfgs(sub)
     elif 'dataset' in cfg:
-        yield from _datasets(cfg['dataset'])
+        yield from leaf_dataset_cfgs(cfg['dataset'])
     else:
         yield cfg
 
@@ -48,7 +48,7 @@ def check_data(cfg, loaders: Iterable[str]) -> None:
     for loader in loaders:
         if not cfg.get(loader):
             continue
-        for ds in _datasets(cfg[loader]['dataset']):
+        for ds in leaf_dataset_cfgs(cfg[loader]['dataset']):
             for what, path in _paths(ds):
                 if not osp.exists(path):
                     hint = _HINTS.get(str(ds.get('type')),
