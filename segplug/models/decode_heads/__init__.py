@@ -1,3 +1,5 @@
+from .classifier_head import ClassifierHead
 from .deeplabv3plus_head import DeepLabV3PlusHead
+from .unet_head import UNetHead
 
-__all__ = ['DeepLabV3PlusHead']
+__all__ = ['ClassifierHead', 'DeepLabV3PlusHead', 'UNetHead']

@@ -1,3 +1,4 @@
 from .aspp import ASPP
+from .fcn_skip_fusion import FCNSkipFusion
 
-__all__ = ['ASPP']
+__all__ = ['ASPP', 'FCNSkipFusion']

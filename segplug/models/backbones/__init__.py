@@ -1,0 +1,4 @@
+from .unet_encoder import UNetEncoder
+from .vgg import VGG16
+
+__all__ = ['UNetEncoder', 'VGG16']

@@ -1,0 +1,39 @@
+"""Convert torchvision's ImageNet VGG-16 checkpoint for segplug's VGG16.
+
+The output holds ``{'state_dict': {'backbone.<key>': tensor}}``: use it as a
+config's ``load_from``, or as the backbone's
+``init_cfg=dict(type='Pretrained', checkpoint=OUT, prefix='backbone.')``.
+"""
+import argparse
+import pickle
+import sys
+
+import torch
+
+from segplug.models.backbones.vgg_converter import convert_torchvision_vgg16
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('src', help='torchvision vgg16 checkpoint (.pth)')
+    parser.add_argument('dst', help='output checkpoint')
+    parser.add_argument(
+        '--fc-type',
+        choices=['fcn', 'largefov'],
+        default='fcn',
+        help="VGG16's fc_type; 'largefov' subsamples fc6/fc7 as DeepLab")
+    args = parser.parse_args()
+    try:
+        weights = convert_torchvision_vgg16(
+            torch.load(args.src, map_location='cpu', weights_only=True),
+            args.fc_type)
+    except (OSError, ValueError, pickle.UnpicklingError) as err:
+        sys.exit(f'error: {err}')
+    torch.save({'state_dict': {f'backbone.{k}': v
+                               for k, v in weights.items()}}, args.dst)
+    print(f'{args.dst}: {len(weights)} tensors for '
+          f'VGG16(fc_type={args.fc_type!r})')
+
+
+if __name__ == '__main__':
+    main()
