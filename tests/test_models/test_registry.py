@@ -1,11 +1,16 @@
-"""Every registered segplug model part builds from a small config and runs.
+"""Every registered segplug part builds from a small config and runs.
 
-A part that is registered but missing from TABLE fails this test.
+A part that is registered but missing from the tables fails this test.
 """
+import inspect
+
+import numpy as np
 import pytest
 import torch
-from mmseg.registry import MODELS
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS, TRANSFORMS
 
+import segplug.datasets.transforms
 import segplug.models
 
 
@@ -13,37 +18,95 @@ def _levels(*shapes):
     return tuple(torch.randn(2, c, h, w) for c, h, w in shapes)
 
 
-# name -> (config, inputs, expected output shape of the processed level)
-TABLE = {
+def _segmentor_cfg():
+    return dict(
+        data_preprocessor=dict(type='SegDataPreProcessor'),
+        backbone=dict(type='UNetEncoder', base_channels=2, num_levels=3,
+                      padding='same'),
+        decode_head=dict(type='UNetHead', in_channels=(2, 4, 8), channels=2,
+                         num_classes=3),
+        test_cfg=dict(mode='overlap_tile', tile_size=8, margin=4))
+
+
+# name -> (config, input(s), expected output shape; for tuples the last)
+MODEL_TABLE = {
     'ASPP': (dict(in_channels=8, channels=4, dilations=(1, 2)),
              _levels((8, 9, 9)), (2, 4, 9, 9)),
+    'FCNSkipFusion': (dict(in_channels=(4, 8, 16), channels=3),
+                      _levels((4, 21, 26), (8, 11, 13), (16, 6, 7)),
+                      (2, 3, 21, 26)),
     'DeepLabV3PlusHead': (dict(in_channels=(4, 8), channels=6,
                                num_classes=3),
                           _levels((4, 17, 17), (8, 5, 5)), (2, 3, 17, 17)),
+    'ClassifierHead': (dict(in_channels=8, num_classes=3),
+                       _levels((8, 9, 9)), (2, 3, 9, 9)),
+    'UNetHead': (dict(in_channels=(2, 4, 8), channels=4, num_classes=3),
+                 _levels((2, 9, 9), (4, 5, 5), (8, 3, 3)), (2, 3, 9, 9)),
+    'VGG16': (dict(channels=(4, 8, 8, 16, 16), fc_channels=16),
+              torch.randn(2, 3, 45, 45), (2, 16, 2, 2)),
+    'UNetEncoder': (dict(base_channels=2, num_levels=3, padding='same'),
+                    torch.randn(2, 3, 9, 9), (2, 8, 3, 3)),
+    'BorderWeightedCrossEntropyLoss': (
+        dict(), (torch.randn(2, 3, 9, 9), torch.randint(0, 3, (2, 9, 9))),
+        ()),
+    'SegplugEncoderDecoder': (_segmentor_cfg(), torch.randn(2, 3, 20, 20),
+                              (2, 3, 20, 20)),
+}
+TRANSFORM_TABLE = {
+    'ElasticDeformation': dict(prob=1.0, sigma=3.),
 }
 
 
-def _registered():
+def _exported(package, registry):
     names = set()
-    for sub in (segplug.models.necks, segplug.models.decode_heads):
-        for name in sub.__all__:
-            if MODELS.get(name) is getattr(sub, name):
+    for module in vars(package).values():
+        for name in getattr(module, '__all__', []):
+            obj = getattr(module, name)
+            if inspect.isclass(obj) and registry.get(name) is obj:
                 names.add(name)
     return names
 
 
-def test_every_registered_part_is_in_the_table():
-    assert _registered() == set(TABLE)
+def test_every_registered_part_is_in_the_tables():
+    assert _exported(segplug.models, MODELS) == set(MODEL_TABLE)
+    assert _exported(segplug.datasets, TRANSFORMS) == set(TRANSFORM_TABLE)
 
 
-@pytest.mark.parametrize('name', sorted(TABLE))
+@pytest.mark.parametrize('name', sorted(MODEL_TABLE))
 def test_part_builds_and_runs(name):
-    cfg, inputs, shape = TABLE[name]
+    cfg, inputs, shape = MODEL_TABLE[name]
+    init_default_scope('mmseg')
     part = MODELS.build(dict(type=name, **cfg))
     assert type(part).__name__ == name
-    out = part(inputs)
+    if hasattr(part, 'init_weights'):
+        part.init_weights()
+    if name == 'SegplugEncoderDecoder':
+        part.eval()
+        with torch.no_grad():
+            out = part.inference(inputs, [dict(ori_shape=(20, 20))] * 2)
+        assert out.shape == shape
+        return
+    if isinstance(inputs, tuple) and name.endswith('Loss'):
+        logits = inputs[0].clone().requires_grad_()
+        out = part(logits, inputs[1])
+    else:
+        out = part(inputs)
     out = out[-1] if isinstance(out, tuple) else out
     assert out.shape == shape
+    assert torch.isfinite(out).all()
     out.float().mean().backward()
-    assert all(p.grad is not None for p in part.parameters()
-               if p.requires_grad)
+    params = [p for p in part.parameters() if p.requires_grad]
+    assert all(p.grad is not None for p in params)
+
+
+@pytest.mark.parametrize('name', sorted(TRANSFORM_TABLE))
+def test_transform_builds_and_runs(name):
+    transform = TRANSFORMS.build(dict(type=name, **TRANSFORM_TABLE[name]))
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (24, 24, 3), dtype=np.uint8)
+    seg = (np.arange(24 * 24).reshape(24, 24) % 5).astype(np.uint8)
+    out = transform(dict(img=img.copy(), gt_seg_map=seg.copy(),
+                         seg_fields=['gt_seg_map']))
+    assert out['img'].shape == img.shape and out['img'].dtype == img.dtype
+    assert set(np.unique(out['gt_seg_map'])) <= set(range(5))
+    assert not np.array_equal(out['img'], img)
