@@ -7,7 +7,7 @@ from typing import Iterable, Optional
 
 from mmengine.config import Config
 
-from .data_check import check_data
+from .data_check import check_data, check_pretrained
 from .device import adapt_to_device
 from .errors import USER_ERRORS
 
@@ -36,6 +36,8 @@ def run(cfg: Config, method: str, loaders: Iterable[str]):
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
     check_data(cfg, loaders)
+    if method == 'train':
+        check_pretrained(cfg)
     adapt_to_device(cfg)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))

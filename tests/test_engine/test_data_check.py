@@ -25,3 +25,16 @@ def test_missing_part_of_a_data_set(shapes_root, repo_root):
     with pytest.raises(DataNotFoundError, match='val_dataloader: ann_file '
                        'not found: .*nope.txt; generate it with'):
         check_data(cfg, ['train_dataloader', 'val_dataloader'])
+
+
+def test_missing_vgg_weights_name_the_converter(repo_root):
+    from segplug.engine import check_pretrained
+    cfg = Config.fromfile(
+        f'{repo_root}/configs/fcn/fcn8s_vgg16_4xb4-20k_voc12aug-512x512.py')
+    cfg.model.backbone.init_cfg.checkpoint = '/nonexistent/vgg16_fcn.pth'
+    with pytest.raises(DataNotFoundError, match='model.backbone.init_cfg.'
+                       'checkpoint not found: /nonexistent/vgg16_fcn.pth; '
+                       '.*tools/convert_vgg16.py'):
+        check_pretrained(cfg)
+    cfg = Config.fromfile(f'{repo_root}/configs/deeplabv3plus_voc.py')
+    check_pretrained(cfg)  # its ImageNet weights come by URL: no error
