@@ -1,5 +1,5 @@
 # A short CPU schedule for the synthetic shapes data.
-max_iters = 5000
+max_iters = 2500
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4))
@@ -25,3 +25,4 @@ default_hooks = dict(
         type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook', interval=25))
+randomness = dict(seed=0)

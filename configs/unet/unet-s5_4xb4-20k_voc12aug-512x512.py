@@ -1,0 +1,5 @@
+_base_ = [
+    '../_base_/models/unet.py', '../_base_/datasets/voc12_aug.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_20k.py'
+]
+model = dict(data_preprocessor=dict(size=(512, 512)))

@@ -1,0 +1,34 @@
+"""Every shapes config trains a few iterations through tools/train.py."""
+import glob
+import os.path as osp
+
+import pytest
+import torch
+
+from ..utils import read_log, shapes_options
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# Leaf configs in the architecture folders; the short top-level names only
+# inherit one of them.
+SHAPES_CONFIGS = sorted(
+    osp.relpath(p, REPO)
+    for p in glob.glob(osp.join(REPO, 'configs', '*', '*shapes*.py')))
+pytestmark = pytest.mark.slow
+
+
+def test_there_is_a_shapes_config_per_architecture():
+    folders = {p.split('/')[1] for p in SHAPES_CONFIGS}
+    assert {'deeplabv3plus', 'fcn', 'unet', 'mix'} <= folders
+
+
+@pytest.mark.parametrize('config', SHAPES_CONFIGS)
+def test_shapes_config_trains(config, run_tool, shapes_root, tmp_path):
+    work = str(tmp_path / 'work')
+    run_tool(['tools/train.py', config, '--work-dir', work] +
+             shapes_options(shapes_root, 5,
+                            extra=['default_hooks.logger.interval=1']))
+    log = read_log(work)
+    assert 'Iter(train) [5/5]' in log
+    assert 'mIoU:' in log
+    ckpt = torch.load(osp.join(work, 'iter_5.pth'))
+    assert ckpt['meta']['iter'] == 5

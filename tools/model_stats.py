@@ -1,0 +1,42 @@
+"""Parameters and GFLOPs of configs' models, as markdown table rows.
+
+    python tools/model_stats.py configs/deeplabv3plus_voc.py [...] [--size 512]
+"""
+import argparse
+import importlib
+
+import torch
+from mmengine.analysis import get_model_complexity_info
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+
+def model_stats(path: str, size: int):
+    """(parameters in millions, GFLOPs for one 3 x size x size image)."""
+    cfg = Config.fromfile(path)
+    scope = cfg.get('default_scope', 'mmseg')
+    init_default_scope(scope)
+    models = importlib.import_module(f'{scope}.registry').MODELS
+    model = models.build(cfg.model).eval()
+    params = sum(p.numel() for p in model.parameters()) / 1e6
+    with torch.no_grad():
+        info = get_model_complexity_info(
+            model, inputs=(torch.zeros(1, 3, size, size), ),
+            show_table=False, show_arch=False)
+    return params, info['flops'] / 1e9
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('configs', nargs='+')
+    parser.add_argument('--size', type=int, default=512)
+    args = parser.parse_args()
+    print(f'| config | params (M) | GFLOPs at {args.size}x{args.size} |')
+    print('| --- | --- | --- |')
+    for path in args.configs:
+        params, gflops = model_stats(path, args.size)
+        print(f'| `{path}` | {params:.1f} | {gflops:.1f} |')
+
+
+if __name__ == '__main__':
+    main()
