@@ -9,7 +9,7 @@ from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ..utils import check_positive_int
+from ..utils import check_positive_int, pop_multiple_select
 
 
 @MODELS.register_module()
@@ -51,10 +51,7 @@ class DeepLabV3PlusHead(BaseDecodeHead):
         if isinstance(in_index, int) or len(in_index) != 2:
             raise ValueError('DeepLabV3PlusHead in_index: expected '
                              f'(low_level, encoder) indices, got {in_index!r}')
-        if kwargs.pop('input_transform', 'multiple_select') != \
-                'multiple_select':
-            raise ValueError('DeepLabV3PlusHead input_transform: expected '
-                             "'multiple_select', got another value")
+        pop_multiple_select(kwargs, 'DeepLabV3PlusHead')
         check_positive_int('low_level_channels', low_level_channels)
         check_positive_int('num_convs', num_convs)
         super().__init__(

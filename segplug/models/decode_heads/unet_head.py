@@ -9,7 +9,7 @@ from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ..utils import check_positive_int
+from ..utils import check_positive_int, pop_multiple_select
 
 
 def center_crop(x: Tensor, size: Sequence[int]) -> Tensor:
@@ -80,10 +80,7 @@ class UNetHead(BaseDecodeHead):
         if padding not in ('same', 'valid'):
             raise ValueError("UNetHead padding: expected 'same' or 'valid', "
                              f'got {padding!r}')
-        if kwargs.pop('input_transform', 'multiple_select') != \
-                'multiple_select':
-            raise ValueError('UNetHead input_transform: expected '
-                             "'multiple_select', got another value")
+        pop_multiple_select(kwargs, 'UNetHead')
         super().__init__(
             list(in_channels),
             channels,

@@ -1,3 +1,3 @@
-from .checks import check_positive_int
+from .checks import check_positive_int, pop_multiple_select
 
-__all__ = ['check_positive_int']
+__all__ = ['check_positive_int', 'pop_multiple_select']

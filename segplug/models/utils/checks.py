@@ -9,3 +9,12 @@ def check_positive_int(name: str, value) -> None:
             f'{value!r}')
     if value <= 0:
         raise ValueError(f'{name}: expected a positive int, got {value!r}')
+
+
+def pop_multiple_select(kwargs: dict, owner: str) -> None:
+    """Drop ``input_transform`` from a multi-level head's kwargs; any value
+    other than 'multiple_select' is an error."""
+    value = kwargs.pop('input_transform', 'multiple_select')
+    if value != 'multiple_select':
+        raise ValueError(f"{owner} input_transform: expected "
+                         f"'multiple_select', got {value!r}")
