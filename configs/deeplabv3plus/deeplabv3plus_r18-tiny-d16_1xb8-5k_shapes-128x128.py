@@ -2,7 +2,7 @@
 # train on the shapes data on a CPU in minutes.
 _base_ = [
     '../_base_/models/deeplabv3plus_r50-d8.py', '../_base_/datasets/shapes.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/schedule_shapes.py'
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_shapes_5k.py'
 ]
 crop_size = (128, 128)
 model = dict(
@@ -21,16 +21,3 @@ model = dict(
         low_level_channels=16,
         num_classes=5),
     auxiliary_head=None)
-# v3+ on ResNet needs longer than the base schedule to tell the shapes apart
-max_iters = 5000
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, begin=0, end=50, by_epoch=False),
-    dict(
-        type='PolyLR',
-        eta_min=1e-5,
-        power=0.9,
-        begin=50,
-        end=max_iters,
-        by_epoch=False)
-]

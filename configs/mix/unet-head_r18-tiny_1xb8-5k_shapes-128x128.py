@@ -1,7 +1,7 @@
 # Mixed, shapes version: a narrow ResNet-18-V1c under the U-Net decoder.
 _base_ = [
     '../_base_/models/unet.py', '../_base_/datasets/shapes.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/schedule_shapes.py'
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_shapes_5k.py'
 ]
 model = dict(
     type='EncoderDecoder',
