@@ -19,11 +19,15 @@ setup: $(STAMP)
 
 $(STAMP): setup.cfg setup.py Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip "setuptools>=64,<70" wheel
+	$(PIP) install -q --upgrade pip wheel
 	$(PIP) install -q $(FIND_LINKS) torch==2.13.0 numpy
 	# mmcv 2.1.0 has no wheel for this torch: a wheelhouse build is used when
-	# given, else it is built from source against the installed torch.
+	# given, else it is built from source against the installed torch. Its
+	# setup.py imports pkg_resources, which the setuptools torch requires
+	# (>=77.0.3) no longer has: build with an older one, then restore.
+	$(PIP) install -q "setuptools>=64,<70"
 	MMCV_WITH_OPS=1 $(PIP) install $(FIND_LINKS) --no-build-isolation mmcv==2.1.0
+	$(PIP) install -q "setuptools>=77.0.3"
 	$(PIP) install -q $(FIND_LINKS) -e ".[dev]"
 	$(PY) -c "import segplug, mmcv.ops, mmseg, mmdet; print('segplug set-up OK')"
 	touch $@
