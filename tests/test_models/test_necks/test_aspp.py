@@ -82,6 +82,11 @@ def test_image_pool_branch_sees_the_whole_image():
     (dict(dilations=(1, 0)), ValueError),
     (dict(project_kernel_size=5), ValueError),
     (dict(dropout_ratio=1.5), ValueError),
+    (dict(mode='mean'), ValueError),
+    (dict(mode='sum', image_pool=True), ValueError),
+    (dict(mode='sum', separable=True), ValueError),
+    (dict(mode='sum', sum_hidden_channels=0), ValueError),
+    (dict(sum_hidden_channels=8), ValueError),
 ])
 def test_bad_arguments_raise(kwargs, err):
     args = dict(in_channels=16, channels=8)
@@ -94,3 +99,48 @@ def test_wrong_input_channels_raise():
     neck = ASPP(in_channels=32, channels=8)
     with pytest.raises(ValueError, match='expected 32 channels, got 16'):
         neck(_levels())
+
+
+def test_defaults_follow_the_mode():
+    concat = ASPP(in_channels=16, channels=8)
+    assert concat.dilations == (1, 6, 12, 18)
+    assert concat.image_pool is not None
+    summed = ASPP(in_channels=16, channels=8, mode='sum')
+    assert summed.dilations == (6, 12, 18, 24)
+    assert summed.image_pool is None and summed.project is None
+
+
+@pytest.mark.parametrize('size', [(45, 45), (23, 31)])
+def test_sum_mode_adds_one_classifier_per_rate(size):
+    """DeepLab v2's ASPP: the output is the sum of independent per-rate
+    branches, each a 3x3 atrous conv straight to ``channels``."""
+    torch.manual_seed(0)
+    neck = ASPP(in_channels=16, channels=5, mode='sum', dilations=(2, 4, 6))
+    x = torch.randn(2, 16, *size)
+    out = neck((x, ))[0]
+    assert out.shape == (2, 5, *size)
+    for branch, rate in zip(neck.branches, (2, 4, 6)):
+        conv = branch[-1]
+        assert conv.kernel_size == (3, 3) and conv.dilation == (rate, rate)
+        assert conv.bias is not None
+        assert 0.005 < float(conv.weight.std()) < 0.02
+    with torch.no_grad():
+        expected = sum(torch.nn.functional.conv2d(
+            x, b[-1].weight, b[-1].bias, padding=r, dilation=r)
+            for b, r in zip(neck.branches, (2, 4, 6)))
+    torch.testing.assert_close(out, expected)
+
+
+def test_sum_mode_hidden_layers_follow_the_vgg_model():
+    neck = ASPP(in_channels=16, channels=5, mode='sum', dilations=(12, ),
+                sum_hidden_channels=8, dropout_ratio=0.5)
+    branch = neck.branches[0]
+    kinds = [type(m).__name__ for m in branch]
+    assert kinds == ['ConvModule', 'Dropout2d', 'ConvModule', 'Dropout2d',
+                     'Conv2d']
+    assert branch[0].conv.dilation == (12, 12)
+    assert branch[2].conv.kernel_size == (1, 1)
+    assert branch[-1].kernel_size == (1, 1)
+    neck.eval()
+    out = neck((torch.randn(1, 16, 9, 11), ))[0]
+    assert out.shape == (1, 5, 9, 11)
