@@ -32,6 +32,8 @@ def _segmentor_cfg():
 MODEL_TABLE = {
     'ASPP': (dict(in_channels=8, channels=4, dilations=(1, 2)),
              _levels((8, 9, 9)), (2, 4, 9, 9)),
+    'PyramidPooling': (dict(in_channels=8, channels=2),
+                       _levels((8, 9, 11)), (2, 16, 9, 11)),
     'FCNSkipFusion': (dict(in_channels=(4, 8, 16), channels=3),
                       _levels((4, 21, 26), (8, 11, 13), (16, 6, 7)),
                       (2, 3, 21, 26)),
@@ -44,6 +46,8 @@ MODEL_TABLE = {
                  _levels((2, 9, 9), (4, 5, 5), (8, 3, 3)), (2, 3, 9, 9)),
     'VGG16': (dict(channels=(4, 8, 8, 16, 16), fc_channels=16),
               torch.randn(2, 3, 45, 45), (2, 16, 2, 2)),
+    'Xception65': (dict(num_middle_blocks=1, width_mult=0.125),
+                   torch.randn(2, 3, 45, 45), (2, 256, 3, 3)),
     'UNetEncoder': (dict(base_channels=2, num_levels=3, padding='same'),
                     torch.randn(2, 3, 9, 9), (2, 8, 3, 3)),
     'BorderWeightedCrossEntropyLoss': (
