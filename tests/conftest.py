@@ -1,11 +1,24 @@
 import os
 import os.path as osp
+import runpy
 import subprocess
 import sys
 
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def pytest_configure(config):
+    """Under pytest-xdist each worker (and the tools it starts) uses one
+    torch thread: workers with several threads each would oversubscribe the
+    cores, and torch threads waiting on a descheduled sibling slow every op
+    many times over."""
+    if os.environ.get('PYTEST_XDIST_WORKER'):
+        os.environ['OMP_NUM_THREADS'] = '1'
+        os.environ['MKL_NUM_THREADS'] = '1'
+        import torch
+        torch.set_num_threads(1)
 
 
 @pytest.fixture(scope='session')
@@ -43,5 +56,19 @@ def run_tool(repo_root, python_exe):
             raise AssertionError(f'{cmd} failed ({proc.returncode}):\n'
                                  f'{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}')
         return proc
+
+    return run
+
+
+@pytest.fixture
+def run_tool_in_process(repo_root, monkeypatch):
+    """Run a tool's ``__main__`` in this process, as its command line would
+    from the repository root: the same code as ``run_tool`` without the
+    interpreter start and imports (seconds per call)."""
+
+    def run(args):
+        monkeypatch.chdir(repo_root)
+        monkeypatch.setattr(sys, 'argv', list(args))
+        runpy.run_path(args[0], run_name='__main__')
 
     return run

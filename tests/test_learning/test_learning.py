@@ -8,6 +8,7 @@ under what these runs reached when they were set (2026-11-21: DeepLab v3+
 55.1, FCN-8s 72.5, U-Net 65.5), above the ~30 of a model that only
 separates objects from background.
 """
+import os
 import re
 
 import pytest
@@ -26,11 +27,19 @@ CASES = {
 }
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture(scope='session')
 def shapes_full(tmp_path_factory):
+    """Generated once per run: pytest-xdist workers share the folder, the
+    first one to take the lock writes it."""
+    from filelock import FileLock
+
     from segplug.datasets import generate_shapes
-    root = str(tmp_path_factory.mktemp('shapes_full'))
-    generate_shapes(root, num_train=2000, num_val=100)
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get('PYTEST_XDIST_WORKER'):
+        base = base.parent
+    root = str(base / 'shapes_full')
+    with FileLock(root + '.lock'):
+        generate_shapes(root, num_train=2000, num_val=100)
     return root
 
 

@@ -63,13 +63,7 @@ def _randomise(model: torch.nn.Module, seed: int) -> None:
 
 @pytest.fixture(scope='module')
 def model_pairs(repo_root):
-    """head -> (mmseg model, segplug model), both small and in eval mode.
-
-    One torch thread: on a shared 2-core machine two threads can wait on
-    each other for seconds per conv.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+    """head -> (mmseg model, segplug model), both small and in eval mode."""
     init_default_scope('mmseg')
     pairs = {}
     for seed, (head, equivalent) in enumerate(MMSEG_HEADS.items()):
@@ -82,8 +76,7 @@ def model_pairs(repo_root):
                     osp.join(repo_root, equivalent.segplug_config))))
         _randomise(theirs, seed)
         pairs[head] = theirs.eval(), ours.eval()
-    yield pairs
-    torch.set_num_threads(threads)
+    return pairs
 
 
 def _outputs(model, x):

@@ -1,4 +1,8 @@
-"""Every shapes config trains a few iterations through tools/train.py."""
+"""Every shapes config trains a few iterations through tools/train.py.
+
+The tool runs in the test's process: one interpreter start per config
+would cost more than the training. ``test_train_test`` covers the tools as
+subprocesses."""
 import glob
 import os.path as osp
 
@@ -18,13 +22,15 @@ pytestmark = pytest.mark.slow
 
 def test_there_is_a_shapes_config_per_architecture():
     folders = {p.split('/')[1] for p in SHAPES_CONFIGS}
-    assert {'deeplabv3plus', 'fcn', 'unet', 'mix'} <= folders
+    assert {'deeplabv1', 'deeplabv2', 'deeplabv3', 'deeplabv3plus', 'fcn',
+            'unet', 'pspnet', 'mix'} <= folders
 
 
 @pytest.mark.parametrize('config', SHAPES_CONFIGS)
-def test_shapes_config_trains(config, run_tool, shapes_root, tmp_path):
+def test_shapes_config_trains(config, run_tool_in_process, shapes_root,
+                              tmp_path):
     work = str(tmp_path / 'work')
-    run_tool(['tools/train.py', config, '--work-dir', work] +
+    run_tool_in_process(['tools/train.py', config, '--work-dir', work] +
              shapes_options(shapes_root, 5,
                             extra=['default_hooks.logger.interval=1']))
     log = read_log(work)

@@ -16,16 +16,6 @@ TIMM_XCEPTION65_PARAMS = 39_916_312
 TIMM_CLASSIFIER_PARAMS = 2048 * 1000 + 1000
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    """These tensors are tiny: on a loaded 2-core machine the hand-offs
-    between torch's threads cost far more than the convolutions."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _randomize_bn(model, seed=0):
     """Non-trivial BN statistics so that eval-mode outputs are informative.
     """

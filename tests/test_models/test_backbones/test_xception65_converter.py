@@ -16,16 +16,6 @@ from segplug.models.backbones.xception65_converter import \
     convert_timm_xception65
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    """These tensors are tiny: on a loaded 2-core machine the hand-offs
-    between torch's threads cost far more than the convolutions."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 class BatchNormAct2d(nn.BatchNorm2d):
     """timm.layers.BatchNormAct2d: BN keys, ``drop`` and ``act`` children."""
 
