@@ -1,0 +1,300 @@
+"""Speed and peak memory of segplug's DeepLab v3, v3+ and PSPNet against
+mmseg's own models, at equal outputs.
+
+    python tools/benchmark_speed.py [--models pspnet ...] [--size 512]
+        [--batch 2] [--repeats 5] [--warmup 1] [--threads N] [--device cpu]
+
+Each pair is built from segplug's and mmseg's configs (BN for SyncBN, no
+pretrained weights, 21 classes). mmseg's initialised weights are copied into
+segplug's model with the converter and the eval outputs compared; a pair
+whose outputs differ by more than 1e-4 is not timed. The two models are then
+run in one process, interleaved (segplug, mmseg, segplug, ...), and the
+table gives medians after warm-up:
+- forward: images/s of ``encode_decode`` on 1 x 3 x size x size, eval mode,
+  no grad;
+- train: iterations/s of ``loss`` + SGD step (``OptimWrapper.update_params``,
+  what ``train_step`` does after the data preprocessor) at ``--batch``, with
+  random labels. Both models get tensors directly: the data preprocessor is
+  the same on both sides and left out;
+- peak memory of each call above what it started with. CUDA:
+  ``torch.cuda.max_memory_allocated``. CPU: the process's peak resident set
+  (VmHWM of /proc/self/status, reset by writing 5 to /proc/self/clear_refs,
+  Linux >= 4.0; freed heap is first returned with malloc_trim) minus the
+  resident set at the start; 'n/a' where clear_refs is not writable.
+
+On a machine other jobs keep busy, use ``--threads`` below the free cores:
+torch threads waiting on a descheduled sibling slow every op many times.
+"""
+import argparse
+import ctypes
+import datetime
+import gc
+import logging
+import os
+import os.path as osp
+import platform
+import statistics
+import sys
+import time
+
+import torch
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.optim import OptimWrapper
+from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+from segplug.engine import sync_bn_to_bn
+from segplug.models.utils.mmseg_converter import (MMSEG_HEADS,
+                                                  convert_mmseg_checkpoint,
+                                                  mmseg_config_file)
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+PAIRS = {eq.model: eq for eq in MMSEG_HEADS.values()}
+NUM_CLASSES = 21
+MAX_DIFF = 1e-4
+# --tiny: ResNet-50-D8 widths -> a ResNet-18 with 16 base channels.
+TINY_WIDTHS = {48: 8, 256: 16, 512: 32, 1024: 64, 2048: 128, 4096: 256}
+WIDTH_KEYS = ('in_channels', 'channels', 'c1_in_channels', 'c1_channels',
+              'low_level_channels')
+
+
+def _shrink(cfg) -> None:
+    for key, value in cfg.items():
+        if key in WIDTH_KEYS:
+            cfg[key] = (TINY_WIDTHS[value] if isinstance(value, int) else
+                        type(value)(TINY_WIDTHS[v] for v in value))
+        elif isinstance(value, dict):
+            _shrink(value)
+
+
+def build_model(path: str, tiny: bool) -> torch.nn.Module:
+    model = Config.fromfile(path).model
+    sync_bn_to_bn(model)
+    model.pretrained = None
+    model.decode_head.num_classes = NUM_CLASSES
+    model.auxiliary_head.num_classes = NUM_CLASSES
+    if tiny:
+        model.backbone.update(depth=18, stem_channels=16, base_channels=16)
+        for part in ('neck', 'decode_head', 'auxiliary_head'):
+            if part in model:
+                _shrink(model[part])
+    return MODELS.build(model)
+
+
+def init_quietly(model: torch.nn.Module) -> None:
+    """mmseg's initialisation, without mmengine's report of every tensor."""
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
+
+
+def _proc_status_bytes(field: str) -> int:
+    with open('/proc/self/status') as f:
+        line = next(ln for ln in f if ln.startswith(field + ':'))
+    return int(line.split()[1]) * 1024
+
+
+class PeakMemory:
+    """Peak memory of the ``with`` block above its start, in bytes; None on
+    a CPU without a resettable peak resident set (not Linux >= 4.0)."""
+    can_reset_hwm = os.access('/proc/self/clear_refs', os.W_OK)
+
+    def __init__(self, device: torch.device):
+        self.device = device
+        self.peak = None
+
+    def __enter__(self):
+        gc.collect()
+        if self.device.type == 'cuda':
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self.base = torch.cuda.memory_allocated(self.device)
+        elif self.can_reset_hwm:
+            # Freed heap still counts as resident: give it back first.
+            getattr(ctypes.CDLL(None), 'malloc_trim', lambda pad: 0)(0)
+            with open('/proc/self/clear_refs', 'w') as f:
+                f.write('5')
+            self.base = _proc_status_bytes('VmRSS')
+        return self
+
+    def __exit__(self, *exc):
+        if self.device.type == 'cuda':
+            peak = torch.cuda.max_memory_allocated(self.device)
+            self.peak = peak - self.base
+        elif self.can_reset_hwm:
+            self.peak = max(_proc_status_bytes('VmHWM') - self.base, 0)
+
+
+def measure(step, device: torch.device):
+    """(seconds, peak MiB or None) of one call of ``step``."""
+    with PeakMemory(device) as memory:
+        if device.type == 'cuda':
+            torch.cuda.synchronize(device)
+        start = time.perf_counter()
+        step()
+        if device.type == 'cuda':
+            torch.cuda.synchronize(device)
+        seconds = time.perf_counter() - start
+    return seconds, (None if memory.peak is None else memory.peak / 2**20)
+
+
+def interleaved(steps, device, warmup: int, repeats: int):
+    """Medians of (seconds, peak bytes) of each step, run in turn."""
+    for _ in range(warmup):
+        for step in steps:
+            step()
+    runs = [[] for _ in steps]
+    for _ in range(repeats):
+        for step, run in zip(steps, runs):
+            run.append(measure(step, device))
+    return [(statistics.median(s for s, _ in run), _median_or_none(
+        [m for _, m in run])) for run in runs]
+
+
+def _median_or_none(values):
+    return None if None in values else statistics.median(values)
+
+
+def forward_step(model, x):
+    metas = [dict(img_shape=x.shape[2:], ori_shape=x.shape[2:])] * len(x)
+
+    def step():
+        with torch.no_grad():
+            return model.encode_decode(x, metas)
+
+    return step
+
+
+def train_step(model, x, labels):
+    samples = []
+    for label in labels:
+        sample = SegDataSample(gt_sem_seg=PixelData(data=label[None]))
+        sample.set_metainfo(dict(img_shape=x.shape[2:], ori_shape=x.shape[2:]))
+        samples.append(sample)
+    optim = OptimWrapper(
+        torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9,
+                        weight_decay=5e-4))
+
+    def step():
+        loss, _ = model.parse_losses(model.loss(x, samples))
+        optim.update_params(loss)
+
+    return step
+
+
+def benchmark_pair(name, args, device):
+    """Table rows for one model, or None when the outputs differ."""
+    equivalent = PAIRS[name]
+    torch.manual_seed(0)
+    theirs = build_model(mmseg_config_file(equivalent.mmseg_config), args.tiny)
+    init_quietly(theirs)
+    ours = build_model(osp.join(REPO, equivalent.segplug_config), args.tiny)
+    ours.load_state_dict(convert_mmseg_checkpoint(theirs.state_dict())[0])
+    models = [m.to(device).eval() for m in (ours, theirs)]
+    x = torch.randn(1, 3, args.size, args.size, device=device)
+    ref, out = (forward_step(m, x)() for m in (theirs, ours))
+    diff = (out - ref).abs().max().item()
+    equal = diff <= MAX_DIFF
+    print(f'{name}: outputs {"equal" if equal else "DIFFER"} after '
+          f'conversion (max abs diff {diff:.1e}, limit {MAX_DIFF:.0e})')
+    if not equal:
+        return None
+    forward = interleaved([forward_step(m, x) for m in models], device,
+                          args.warmup, args.repeats)
+    xb = torch.randn(args.batch, 3, args.size, args.size, device=device)
+    labels = torch.randint(0, NUM_CLASSES, (args.batch, args.size, args.size),
+                           device=device)
+    for model in models:
+        model.train()
+    train = interleaved([train_step(m, xb, labels) for m in models], device,
+                        args.warmup, args.repeats)
+    return [
+        (name, 'forward img/s (higher is better)',
+         *(1 / s for s, _ in forward)),
+        (name, f'train it/s at batch {args.batch} (higher is better)',
+         *(1 / s for s, _ in train)),
+        (name, 'forward peak MiB (lower is better)', *(m for _, m in forward)),
+        (name, 'train peak MiB (lower is better)', *(m for _, m in train)),
+    ]
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == 'cuda':
+        return torch.cuda.get_device_name(device)
+    try:
+        with open('/proc/cpuinfo') as f:
+            line = next(ln for ln in f if ln.startswith('model name'))
+        return 'CPU ' + line.split(':', 1)[1].strip()
+    except (OSError, StopIteration):
+        return 'CPU ' + (platform.processor() or platform.machine())
+
+
+def _fmt(value, spec: str = '.3g') -> str:
+    return 'n/a' if value is None else format(value, spec)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument('--models', nargs='+', choices=list(PAIRS),
+                        default=list(PAIRS))
+    parser.add_argument('--size', type=int, default=512,
+                        help='input height and width (default 512)')
+    parser.add_argument('--batch', type=int, default=2,
+                        help='training batch size (default 2)')
+    parser.add_argument('--repeats', type=int, default=5,
+                        help='timed calls per model and metric (default 5)')
+    parser.add_argument('--warmup', type=int, default=1,
+                        help='untimed calls first (default 1)')
+    parser.add_argument('--threads', type=int, default=torch.get_num_threads(),
+                        help="torch threads (default torch's current)")
+    parser.add_argument('--device', choices=['cpu', 'cuda'],
+                        default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--tiny', action='store_true',
+                        help='ResNet-18, 1/16 widths: for testing this tool')
+    args = parser.parse_args(argv)
+    for key in ('size', 'batch', 'repeats', 'threads'):
+        if getattr(args, key) < 1:
+            parser.error(f'--{key}: expected a positive int, got '
+                         f'{getattr(args, key)}')
+    if args.warmup < 0:
+        parser.error(f'--warmup: expected >= 0, got {args.warmup}')
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    init_default_scope('mmseg')
+    rows, failed = [], []
+    for name in args.models:
+        pair_rows = benchmark_pair(name, args, device)
+        if pair_rows is None:
+            failed.append(name)
+        else:
+            rows += pair_rows
+    print(f'\nsegplug vs mmseg, {datetime.date.today()}, torch '
+          f'{torch.__version__}, {device_name(device)}, '
+          f'threads {torch.get_num_threads()}, load average '
+          f'{os.getloadavg()[0]:.1f}{", tiny models" * args.tiny}')
+    print(f'forward 1x3x{args.size}x{args.size}, train batch {args.batch}; '
+          f'median of {args.repeats} interleaved after {args.warmup} warm-up')
+    print('\n| model | metric | segplug | mmseg | segplug/mmseg |')
+    print('| --- | --- | --- | --- | --- |')
+    for name, metric, ours, theirs in rows:
+        ratio = None if ours is None or not theirs else ours / theirs
+        print(f'| {name} | {metric} | {_fmt(ours)} | {_fmt(theirs)} | '
+              f'{_fmt(ratio, ".3f")} |')
+    if failed:
+        sys.exit(f'error: outputs differ, not timed: {", ".join(failed)}')
+
+
+if __name__ == '__main__':
+    main()
