@@ -27,11 +27,13 @@ $(STAMP): setup.cfg setup.py Makefile
 	$(PIP) install -q $(FIND_LINKS) torch==2.13.0 numpy
 	# mmcv 2.1.0 has no wheel for this torch: a wheelhouse build is used when
 	# given, else it is built from source against the installed torch. Its
-	# setup.py imports pkg_resources, which the setuptools torch requires
-	# (>=77.0.3) no longer has: build with an older one, then restore.
+	# build needs setuptools < 70, torch needs >= 77.0.3: build with the
+	# older one, then restore.
 	$(PIP) install -q "setuptools>=64,<70"
 	MMCV_WITH_OPS=1 $(PIP) install $(FIND_LINKS) --no-build-isolation mmcv==2.1.0
-	$(PIP) install -q "setuptools>=77.0.3"
+	# <81: the last setuptools with pkg_resources, which mmengine needs to
+	# resolve cross-package bases such as _base_ = ['mmdet::...'].
+	$(PIP) install -q "setuptools>=77.0.3,<81"
 	$(PIP) install -q $(FIND_LINKS) -e ".[dev]"
 	$(PY) -c "import segplug, mmcv.ops, mmseg, mmdet; print('segplug set-up OK')"
 	touch $@
@@ -45,7 +47,7 @@ demo: setup
 		--work-dir $(DEMO_DIR)/test --show-dir $(DEMO_DIR)/overlays
 
 test: setup
-	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

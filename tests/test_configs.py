@@ -41,3 +41,18 @@ def test_config_builds_and_runs(path):
     with torch.no_grad():
         out = model(torch.randn(1, 3, 67, 67), mode='tensor')
     assert out.shape[:2] == (1, num_classes)
+
+
+@pytest.mark.parametrize('base, field, expected', [
+    ('mmseg::deeplabv3/deeplabv3_r50-d8_4xb4-20k_voc12aug-512x512.py',
+     'decode_head', 'ASPPHead'),
+    ('mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py', 'roi_head',
+     'StandardRoIHead'),
+])
+def test_configs_can_inherit_the_hosts_configs(base, field, expected,
+                                               tmp_path):
+    """Cross-package bases resolve (mmengine needs pkg_resources for them,
+    hence the set-up's setuptools pin)."""
+    path = tmp_path / 'leaf.py'
+    path.write_text(f"_base_ = ['{base}']\n")
+    assert Config.fromfile(str(path)).model[field].type == expected

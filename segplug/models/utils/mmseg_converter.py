@@ -57,8 +57,8 @@ MMSEG_HEADS = {
 def mmseg_config_file(name: str) -> str:
     """The installed file of an ``'mmseg::<dir>/<file>.py'`` config.
 
-    mmengine resolves such names through ``pkg_resources``, which recent
-    setuptools no longer ship; the files are in mmseg's package.
+    mmengine resolves such names only inside ``_base_``; ``Config.fromfile``
+    needs the path, which is in mmseg's package.
     """
     if not name.startswith('mmseg::'):
         raise ValueError("mmseg config: expected 'mmseg::<path>', got "
