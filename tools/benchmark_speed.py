@@ -265,6 +265,11 @@ def parse_args(argv=None):
                          f'{getattr(args, key)}')
     if args.warmup < 0:
         parser.error(f'--warmup: expected >= 0, got {args.warmup}')
+    if args.batch < 2:
+        # The image-pool and 1x1-bin branches hold one value per channel
+        # and image, which BN cannot normalise in training mode.
+        parser.error(f'--batch: expected >= 2 (BN after global pooling), '
+                     f'got {args.batch}')
     return args
 
 

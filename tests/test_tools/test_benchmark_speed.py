@@ -70,3 +70,12 @@ def test_bad_arguments_exit(bench, argv):
     with pytest.raises(SystemExit) as info:
         bench.parse_args(argv)
     assert info.value.code == 2
+
+
+@pytest.mark.parametrize('flag, value', [('--batch', '1'), ('--size', '0'),
+                                         ('--warmup', '-1')])
+def test_bad_flags_stop_with_one_line(bench, capsys, flag, value):
+    with pytest.raises(SystemExit) as exit_info:
+        bench.parse_args([flag, value])
+    assert exit_info.value.code == 2
+    assert f'{flag}: expected' in capsys.readouterr().err
