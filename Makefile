@@ -12,9 +12,10 @@ STAMP := $(VENV)/.segplug-setup
 DEMO_DIR ?= work_dirs/demo
 DEMO_CONFIG := configs/deeplabv3plus_shapes.py
 PYTEST_ARGS ?=
-# pytest-xdist workers, one torch thread each (tests/conftest.py): on 2 cores
-# two single-thread workers get through the suite about 1.7x faster than one
-# two-thread process. TEST_WORKERS=0 runs in this process.
+# pytest-xdist workers, one torch thread each (tests/conftest.py), so the
+# tools' start-up and Python work of one overlap the other's convolutions;
+# loadgroup keeps the tests that share a trained backbone on one worker.
+# TEST_WORKERS=0 runs in this process.
 TEST_WORKERS ?= 2
 
 .PHONY: setup demo test clean-venv
@@ -47,7 +48,7 @@ demo: setup
 		--work-dir $(DEMO_DIR)/test --show-dir $(DEMO_DIR)/overlays
 
 test: setup
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -21,6 +21,13 @@ def pytest_configure(config):
         torch.set_num_threads(1)
 
 
+def pytest_collection_modifyitems(config, items):
+    """The learning tests first: under pytest-xdist the long runs then start
+    at once on every worker and the short tests fill in around them."""
+    items.sort(key=lambda item: not item.nodeid.startswith(
+        'tests/test_learning/'))
+
+
 @pytest.fixture(scope='session')
 def repo_root():
     return REPO

@@ -1,4 +1,5 @@
 """Helpers for tests that run the tools."""
+import importlib.util
 import os
 import os.path as osp
 
@@ -25,3 +26,12 @@ def read_log(work_dir):
         osp.join(root, f) for root, _, files in os.walk(work_dir)
         for f in files if f.endswith('.log'))
     return '\n'.join(open(p).read() for p in logs)
+
+
+def load_tool(repo_root, name):
+    """``tools/<name>.py`` as a module, to call its functions directly."""
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(repo_root, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

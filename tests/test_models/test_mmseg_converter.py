@@ -1,6 +1,5 @@
 """mmseg's DeepLab v3 / v3+ / PSPNet weights, converted, give segplug's
 models the same outputs."""
-import importlib.util
 import os.path as osp
 import re
 
@@ -17,6 +16,8 @@ from segplug.engine import sync_bn_to_bn
 from segplug.models.utils.mmseg_converter import (MMSEG_HEADS,
                                                   convert_mmseg_checkpoint,
                                                   mmseg_config_file)
+
+from ..utils import load_tool
 
 # ResNet-50-D8 widths -> those of a ResNet-18 with 16 base channels, the
 # same on both sides, so the models are small but keep their structure.
@@ -189,11 +190,7 @@ def test_bad_checkpoints_raise(checkpoint, match):
 
 @pytest.fixture(scope='module')
 def convert_tool(repo_root):
-    spec = importlib.util.spec_from_file_location(
-        'convert_mmseg', osp.join(repo_root, 'tools', 'convert_mmseg.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(repo_root, 'convert_mmseg')
 
 
 @pytest.mark.parametrize('src, match', [

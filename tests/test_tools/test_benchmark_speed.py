@@ -1,12 +1,12 @@
 """tools/benchmark_speed.py at a tiny setting: the equality check, the
 table, the memory measurement. Full-size figures are not a test."""
-import importlib.util
 import math
-import os.path as osp
 import re
 
 import pytest
 import torch
+
+from ..utils import load_tool
 
 METRICS = ('forward img/s', 'train it/s at batch 2', 'forward peak MiB',
            'train peak MiB')
@@ -14,11 +14,7 @@ METRICS = ('forward img/s', 'train it/s at batch 2', 'forward peak MiB',
 
 @pytest.fixture(scope='module')
 def bench(repo_root):
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_speed', osp.join(repo_root, 'tools', 'benchmark_speed.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(repo_root, 'benchmark_speed')
 
 
 def test_tiny_run_prints_equal_outputs_and_ratios(run_tool):
