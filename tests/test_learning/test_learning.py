@@ -30,10 +30,10 @@ pytestmark = pytest.mark.slow
 # From scratch: config, iterations, mIoU threshold (measured mIoU).
 CASES = {
     'deeplabv3plus': ('configs/deeplabv3plus_shapes.py', 2500, 40.),  # 62.3
-    'unet': ('configs/unet/unet-s4-tiny_1xb8-2.5k_shapes-128x128.py', 800,
-             50.),  # 65.8
+    'unet': ('configs/unet/unet-s4-tiny_1xb8-2.5k_shapes-128x128.py', 600,
+             45.),  # 57.4
     'fcn8s': ('configs/fcn/fcn8s_vgg16-tiny_1xb8-2.5k_shapes-128x128.py',
-              800, 50.),  # 75.1
+              600, 45.),  # 54.5
     'deeplabv1': ('configs/deeplabv1/'
                   'deeplabv1-largefov_vgg16-tiny_1xb8-2.5k_shapes-128x128.py',
                   600, 45.),  # 60.4
