@@ -14,8 +14,8 @@ DEMO_CONFIG := configs/deeplabv3plus_shapes.py
 PYTEST_ARGS ?=
 # pytest-xdist workers, one torch thread each (tests/conftest.py), so the
 # tools' start-up and Python work of one overlap the other's convolutions;
-# loadgroup keeps the tests that share a trained backbone on one worker.
-# TEST_WORKERS=0 runs in this process.
+# worksteal evens out the long learning tests. TEST_WORKERS=0 runs in this
+# process.
 TEST_WORKERS ?= 2
 
 .PHONY: setup demo test clean-venv
@@ -48,7 +48,7 @@ demo: setup
 		--work-dir $(DEMO_DIR)/test --show-dir $(DEMO_DIR)/overlays
 
 test: setup
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)
