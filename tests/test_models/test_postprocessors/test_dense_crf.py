@@ -1,0 +1,147 @@
+"""dense_crf and the DenseCRF postprocessor: what mean-field does on images
+whose answer is known, each option, and bad input."""
+import numpy as np
+import pytest
+import torch
+
+from segplug.models.postprocessors import DenseCRF, dense_crf
+
+
+def _two_regions(h=40, w=50, noise=0.25, seed=0):
+    """A dark left half and a bright right half; probabilities that favour
+    the right label (0.5 + margin) but flip on ``noise`` of the pixels."""
+    g = torch.Generator().manual_seed(seed)
+    truth = torch.zeros(h, w, dtype=torch.long)
+    truth[:, w // 2:] = 1
+    image = torch.full((h, w, 3), 40, dtype=torch.uint8)
+    image[:, w // 2:] = 200
+    flip = torch.rand(h, w, generator=g) < noise
+    noisy = torch.where(flip, 1 - truth, truth)
+    probs = torch.full((2, h, w), 0.3)
+    probs.scatter_(0, noisy[None], 0.7)
+    return probs, image, truth
+
+
+def test_mean_field_removes_label_noise_inside_uniform_regions():
+    probs, image, truth = _two_regions()
+    before = (probs.argmax(0) == truth).float().mean()
+    q = dense_crf(probs, image, bi_xy_std=20., bi_rgb_std=10.)
+    after = (q.argmax(0) == truth).float().mean()
+    assert before < 0.8 and after > 0.99
+    torch.testing.assert_close(q.sum(0), torch.ones(40, 50))
+
+
+def test_colour_edges_stop_the_smoothing():
+    """Without the appearance kernel the noise is smoothed across the
+    edge as well; with it the edge follows the image."""
+    probs, image, truth = _two_regions(noise=0.0)
+    # the network is unsure in a 6-pixel strip right of the edge
+    probs[:, :, 25:31] = torch.tensor([0.55, 0.45])[:, None, None]
+    with_edges = dense_crf(probs, image, bi_xy_std=20., bi_rgb_std=10.,
+                           pos_weight=0.)
+    blind = dense_crf(probs, image, bi_weight=0., pos_weight=3.,
+                      pos_xy_std=3.)
+    assert (with_edges.argmax(0) == truth).all()
+    assert (blind.argmax(0)[:, 25:31] == 0).any()
+
+
+def test_zero_iterations_return_the_clamped_input():
+    probs, image, _ = _two_regions()
+    probs[0, 0, 0], probs[1, 0, 0] = 0.0, 1.0
+    q = dense_crf(probs, image, num_iters=0, min_prob=1e-3)
+    assert q[0, 0, 0] == pytest.approx(1e-3 / (1 + 1e-3))
+    torch.testing.assert_close(q[:, 1:], probs[:, 1:])
+
+
+def test_zero_weights_keep_the_unary():
+    probs, image, _ = _two_regions()
+    q = dense_crf(probs, image, bi_weight=0., pos_weight=0.)
+    torch.testing.assert_close(q, probs)
+
+
+def test_more_iterations_and_weight_smooth_more():
+    probs, image, truth = _two_regions(noise=0.35, seed=1)
+    errors = [
+        int((dense_crf(probs, image, num_iters=n, bi_weight=w,
+                       bi_xy_std=20., bi_rgb_std=10.).argmax(0) !=
+             truth).sum()) for n, w in ((1, 1.), (5, 1.), (5, 4.))
+    ]
+    assert errors[0] > errors[1] > errors[2]
+
+
+def test_numpy_and_float_images_agree_and_bgr_nearly():
+    probs, image, _ = _two_regions()
+    image[..., 0] = 90  # not grey
+    q = dense_crf(probs, image)
+    torch.testing.assert_close(dense_crf(probs, image.numpy()), q)
+    torch.testing.assert_close(dense_crf(probs, image.float()), q)
+    # the kernel treats the channels alike; its lattice embedding does not
+    # quite (measured max difference 0.0045)
+    torch.testing.assert_close(dense_crf(probs, image.flip(-1)), q,
+                               rtol=0, atol=0.01)
+
+
+def test_postprocessor_wraps_the_function_with_the_paper_defaults():
+    probs, image, _ = _two_regions()
+    crf = DenseCRF()
+    assert crf.cfg == dict(num_iters=10, bi_weight=4.0, bi_xy_std=121.0,
+                           bi_rgb_std=5.0, pos_weight=3.0, pos_xy_std=3.0,
+                           min_prob=1e-5)
+    torch.testing.assert_close(crf(probs, image), dense_crf(probs, image))
+    assert 'bi_xy_std=121.0' in repr(crf)
+
+
+@pytest.mark.parametrize('probs,image,match', [
+    (torch.full((2, 4, 5), 0.5), torch.zeros(4, 6, 3),
+     r'image is \(4, 6\) but the probabilities are \(4, 5\)'),
+    (torch.full((2, 4, 5), 0.5), torch.zeros(4, 5),
+     r'expected an RGB image of shape \(H, W, 3\), got \(4, 5\)'),
+    (torch.full((2, 4, 5), 0.5), torch.zeros(4, 5, 4),
+     r'expected an RGB image of shape \(H, W, 3\), got \(4, 5, 4\)'),
+    (torch.full((4, 5), 0.5), torch.zeros(4, 5, 3),
+     r'expected probabilities of shape \(C, H, W\)'),
+    (torch.full((2, 4, 5), float('nan')), torch.zeros(4, 5, 3),
+     'probabilities contain NaN'),
+    (torch.full((2, 4, 5), 0.6), torch.zeros(4, 5, 3),
+     'must sum to 1 over the classes'),
+    (torch.randn(2, 4, 5), torch.zeros(4, 5, 3), 'must be >= 0|sum to 1'),
+    (torch.full((2, 4, 5), 0.5), torch.full((4, 5, 3), float('inf')),
+     'image contains NaN or inf'),
+])
+def test_bad_inputs_raise_a_clear_error(probs, image, match):
+    with pytest.raises(ValueError, match=match):
+        dense_crf(probs, image)
+
+
+def test_integer_probabilities_raise():
+    with pytest.raises(TypeError, match='floating-point probabilities'):
+        dense_crf(torch.ones(1, 3, 3, dtype=torch.long),
+                  np.zeros((3, 3, 3), np.uint8))
+
+
+@pytest.mark.parametrize('kwargs,error,match', [
+    (dict(num_iters=-1), ValueError, 'num_iters: expected an int >= 0'),
+    (dict(num_iters=2.5), ValueError, 'num_iters: expected an int >= 0'),
+    (dict(bi_xy_std=0), ValueError, r'bi_xy_std: expected a finite number'
+     r' > 0'),
+    (dict(pos_xy_std=float('nan')), ValueError, 'pos_xy_std'),
+    (dict(bi_weight=-1.), ValueError, r'bi_weight: expected a finite '
+     r'number >= 0'),
+    (dict(bi_rgb_std='5'), TypeError, 'bi_rgb_std: expected a number'),
+])
+def test_bad_settings_raise(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        DenseCRF(**kwargs)
+    with pytest.raises(error, match=match):
+        dense_crf(torch.full((2, 3, 3), 0.5), torch.zeros(3, 3, 3), **kwargs)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(),
+                    reason='needs a CUDA device (CI has none)')
+def test_cuda_gives_the_cpu_labels():
+    probs, image, _ = _two_regions(noise=0.35)
+    cpu = dense_crf(probs, image, bi_xy_std=20., bi_rgb_std=10.)
+    gpu = dense_crf(probs.cuda(), image.cuda(), bi_xy_std=20.,
+                    bi_rgb_std=10.)
+    assert gpu.is_cuda
+    assert (gpu.argmax(0).cpu() == cpu.argmax(0)).float().mean() > 0.999
