@@ -3,7 +3,7 @@
 Importing the package registers every part in mmseg's registries and lets
 mmengine load its checkpoints with ``weights_only=True``.
 """
-from . import datasets, engine, models  # noqa: F401
+from . import datasets, engine, evaluation, models  # noqa: F401
 
 engine.install_checkpoint_allow_list()
 

@@ -1,0 +1,3 @@
+from .trimap_metric import TrimapIoUMetric, trimap_band
+
+__all__ = ['TrimapIoUMetric', 'trimap_band']
