@@ -14,4 +14,5 @@ log_processor = dict(by_epoch=False)
 log_level = 'INFO'
 load_from = None
 resume = False
-tta_model = dict(type='SegTTAModel')
+# segplug's TTA runs a segmentor's postprocessor (the CRF) once on the merge
+tta_model = dict(type='SegplugTTAModel')

@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 import torch
 from mmengine.registry import init_default_scope
-from mmseg.registry import MODELS, TRANSFORMS
+from mmseg.structures import SegDataSample
+from mmseg.registry import METRICS, MODELS, TRANSFORMS
 
 import segplug.datasets.transforms
+import segplug.evaluation
 import segplug.models
 
 
@@ -55,6 +57,12 @@ MODEL_TABLE = {
         ()),
     'SegplugEncoderDecoder': (_segmentor_cfg(), torch.randn(2, 3, 20, 20),
                               (2, 3, 20, 20)),
+    'SegplugTTAModel': (dict(module=dict(type='SegplugEncoderDecoder',
+                                         **_segmentor_cfg())), None,
+                        (1, 20, 20)),
+    'DenseCRF': (dict(num_iters=2), (torch.rand(3, 9, 11).softmax(0),
+                                     torch.randint(0, 256, (9, 11, 3))),
+                 (3, 9, 11)),
 }
 TRANSFORM_TABLE = {
     'ElasticDeformation': dict(prob=1.0, sigma=3.),
@@ -63,7 +71,7 @@ TRANSFORM_TABLE = {
 
 def _exported(package, registry):
     names = set()
-    for module in vars(package).values():
+    for module in (package, *vars(package).values()):
         for name in getattr(module, '__all__', []):
             obj = getattr(module, name)
             if inspect.isclass(obj) and registry.get(name) is obj:
@@ -71,9 +79,31 @@ def _exported(package, registry):
     return names
 
 
+METRIC_TABLE = {'TrimapIoUMetric': dict(widths=(1, 2))}
+
+
 def test_every_registered_part_is_in_the_tables():
     assert _exported(segplug.models, MODELS) == set(MODEL_TABLE)
     assert _exported(segplug.datasets, TRANSFORMS) == set(TRANSFORM_TABLE)
+    assert _exported(segplug.evaluation, METRICS) == set(METRIC_TABLE)
+
+
+def _run_tta(tta):
+    """Two flipped views of one 20x20 image merged into one prediction."""
+    tta.eval()
+    samples = []
+    for flip in (False, True):
+        sample = SegDataSample(metainfo=dict(
+            ori_shape=(20, 20), img_shape=(20, 20), pad_shape=(20, 20),
+            flip=flip, flip_direction='horizontal', img_path='a.png'))
+        samples.append([sample])
+    inputs = torch.rand(3, 20, 20) * 255
+    data = [dict(inputs=[inputs], data_samples=s) for s in samples]
+    with torch.no_grad():
+        merged = tta.test_step(dict(
+            inputs=[d['inputs'] for d in data],
+            data_samples=[d['data_samples'] for d in data]))
+    return merged[0].pred_sem_seg.data
 
 
 @pytest.mark.parametrize('name', sorted(MODEL_TABLE))
@@ -84,6 +114,14 @@ def test_part_builds_and_runs(name):
     assert type(part).__name__ == name
     if hasattr(part, 'init_weights'):
         part.init_weights()
+    if name == 'DenseCRF':
+        out = part(*inputs)
+        assert out.shape == shape
+        torch.testing.assert_close(out.sum(0), torch.ones(shape[1:]))
+        return
+    if name == 'SegplugTTAModel':
+        assert _run_tta(part).shape == shape
+        return
     if name == 'SegplugEncoderDecoder':
         part.eval()
         with torch.no_grad():
@@ -101,6 +139,18 @@ def test_part_builds_and_runs(name):
     out.float().mean().backward()
     params = [p for p in part.parameters() if p.requires_grad]
     assert all(p.grad is not None for p in params)
+
+
+@pytest.mark.parametrize('name', sorted(METRIC_TABLE))
+def test_metric_builds_and_evaluates(name):
+    metric = METRICS.build(dict(type=name, **METRIC_TABLE[name]))
+    metric.dataset_meta = dict(classes=('a', 'b'))
+    gt = torch.zeros(1, 8, 8, dtype=torch.long)
+    gt[:, 2:6, 2:6] = 1
+    metric.process({}, [dict(pred_sem_seg=dict(data=gt),
+                             gt_sem_seg=dict(data=gt))])
+    scores = metric.evaluate(1)
+    assert scores and all(v == 100 for v in scores.values())
 
 
 @pytest.mark.parametrize('name', sorted(TRANSFORM_TABLE))

@@ -1,4 +1,5 @@
 from .overlap_tile import overlap_tile_inference
 from .segplug_encoder_decoder import SegplugEncoderDecoder
+from .segplug_tta import SegplugTTAModel
 
-__all__ = ['SegplugEncoderDecoder', 'overlap_tile_inference']
+__all__ = ['SegplugEncoderDecoder', 'SegplugTTAModel', 'overlap_tile_inference']

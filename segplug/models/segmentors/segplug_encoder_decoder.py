@@ -1,11 +1,15 @@
-"""mmseg's EncoderDecoder with segplug's test modes."""
-from typing import List
+"""mmseg's EncoderDecoder with segplug's test modes and postprocessors."""
+from typing import List, Optional
 
 from mmengine.config import ConfigDict
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
+from mmengine.structures import PixelData
+from mmseg.utils import OptSampleList, SampleList
 from torch import Tensor
 
+from .original_image import (class_probs, load_original_image, refine_with,
+                             unnormalized_input)
 from .overlap_tile import check_tile_cfg, overlap_tile_inference
 
 
@@ -17,20 +21,52 @@ class SegplugEncoderDecoder(EncoderDecoder):
     ``test_cfg=dict(mode='overlap_tile', tile_size=(h, w), margin=(mh, mw))``
     predicts mirror-padded tiles that each keep only their centre (see
     :func:`overlap_tile_inference`); 'whole' and 'slide' work as in mmseg.
+
+    ``postprocessor`` (e.g. ``dict(type='DenseCRF')``) refines every
+    prediction: it gets the softmax of the logits at the original
+    resolution and the original image (read from ``img_path``; for arrays
+    given to inference, the un-normalised input) and sets
+    ``pred_sem_seg``; ``seg_logits`` stay the network's. Under
+    ``SegplugTTAModel`` it runs once, on the merged probabilities.
     Takes every argument of mmseg's ``EncoderDecoder``.
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, postprocessor: Optional[dict] = None,
+                 **kwargs):
         super().__init__(*args, **kwargs)
+        self.postprocessor = (None if postprocessor is None else
+                              MODELS.build(postprocessor))
+        # test-time augmentation turns this off and postprocesses the merge
+        self.run_postprocessor = True
         # mmseg reads test_cfg by attribute; a plain dict must work too
         self.test_cfg = ConfigDict(self.test_cfg or {})
-        mode = self.test_cfg.get('mode', 'whole')
+        mode = self.test_cfg.setdefault('mode', 'whole')
         if mode not in ('whole', 'slide', 'overlap_tile'):
             raise ValueError("test_cfg.mode: expected 'whole', 'slide' or "
                              f"'overlap_tile', got {mode!r}")
         if mode == 'overlap_tile':
             check_tile_cfg(self.test_cfg.get('tile_size'),
                            self.test_cfg.get('margin', 0))
+
+    def predict(self,
+                inputs: Tensor,
+                data_samples: OptSampleList = None) -> SampleList:
+        """mmseg's prediction, then the postprocessor if there is one."""
+        results = super().predict(inputs, data_samples)
+        if self.postprocessor is None or not self.run_postprocessor:
+            return results
+        for i, result in enumerate(results):
+            meta = result.metainfo if data_samples is not None else None
+            if meta and meta.get('img_path'):
+                image = load_original_image(meta['img_path'],
+                                            meta['ori_shape'])
+            else:
+                image = unnormalized_input(inputs[i], meta,
+                                           self.data_preprocessor)
+            labels = refine_with(self.postprocessor,
+                                 class_probs(result.seg_logits.data), image)
+            result.set_data({'pred_sem_seg': PixelData(data=labels)})
+        return results
 
     def _raw_logits(self, crop: Tensor) -> Tensor:
         return self.decode_head.forward(self.extract_feat(crop))
