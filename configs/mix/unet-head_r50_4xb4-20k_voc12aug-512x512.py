@@ -6,7 +6,7 @@ _base_ = [
 ]
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
-    type='EncoderDecoder',
+    type='SegplugEncoderDecoder',
     data_preprocessor=dict(size=(512, 512)),
     pretrained='open-mmlab://resnet50_v1c',
     backbone=dict(
