@@ -1,0 +1,180 @@
+"""Time segplug's dense CRF against pydensecrf2 (Krähenbühl's C++ code).
+
+    python tools/benchmark_crf.py [--size 500x375] [--labels 21]
+        [--iters 5 10] [--repeats 5] [--warmup 1] [--threads 1]
+        [--device cpu|cuda] [--image PATH]
+
+Input: a real photograph (matplotlib's sample ``grace_hopper.jpg`` unless
+``--image``) resized to ``--size``, and noisy class probabilities of the
+kind a network at output stride 8 gives: labels from the image's colour
+clusters, logits = 2.5 x one-hot + noise drawn at 1/8 resolution and
+upsampled bilinearly + per-pixel noise, then softmax. Both CRFs get the
+same probabilities, image and DeepLab v1 LargeFOV settings; each timed call
+is the whole job from probabilities to marginals (pydensecrf: unary,
+kernels with their lattices, inference; segplug: :func:`dense_crf`, lattice
+build included). Calls alternate (pydensecrf, segplug, ...) in one process
+at the same thread count; the table gives medians after warm-up, the ratio
+segplug / pydensecrf (below 1 = segplug faster) and the fraction of pixels
+whose labels agree. pydensecrf is single-threaded, so ``--threads`` above 1
+only speeds up segplug; on ``--device cuda`` segplug runs on the GPU and
+pydensecrf on the CPU.
+"""
+import argparse
+import datetime
+import os.path as osp
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from segplug.models.postprocessors import dense_crf
+
+LARGEFOV = dict(
+    bi_weight=4.0,
+    bi_xy_std=121.0,
+    bi_rgb_std=5.0,
+    pos_weight=3.0,
+    pos_xy_std=3.0)
+
+
+def sample_photo(size=(500, 375), path=None) -> np.ndarray:
+    """An RGB uint8 photograph (H, W, 3) of ``size`` (width, height)."""
+    from PIL import Image
+    if path is None:
+        import matplotlib.cbook
+        path = matplotlib.cbook.get_sample_data('grace_hopper.jpg')
+    img = Image.open(path).convert('RGB').resize(size, Image.BILINEAR)
+    return np.array(img)
+
+
+def noisy_probs(image: np.ndarray, num_labels: int = 21,
+                seed: int = 0) -> torch.Tensor:
+    """Realistically noisy softmax (C, H, W) for ``image``: colour-cluster
+    labels, coarse (1/8) plus fine noise on the logits."""
+    rng = np.random.default_rng(seed)
+    h, w = image.shape[:2]
+    codes = (image.astype(np.int64) // 64) @ np.array([1, 4, 16])
+    labels = np.unique(codes, return_inverse=True)[1].reshape(h, w)
+    labels = labels % num_labels
+    logits = 2.5 * np.eye(num_labels, dtype=np.float32)[labels]
+    coarse = torch.from_numpy(
+        rng.normal(0, 1.5, (1, num_labels, h // 8 + 1, w // 8 + 1)))
+    coarse = F.interpolate(coarse, size=(h, w), mode='bilinear')[0]
+    fine = rng.normal(0, 0.8, (num_labels, h, w))
+    logits = torch.from_numpy(logits.transpose(2, 0, 1)) + coarse + fine
+    return torch.softmax(logits.float(), 0)
+
+
+def reference_crf(probs: np.ndarray, image: np.ndarray, num_iters: int,
+                  bi_weight, bi_xy_std, bi_rgb_std, pos_weight,
+                  pos_xy_std) -> np.ndarray:
+    """pydensecrf2's marginals (C, H, W), as DeepLab calls it."""
+    import pydensecrf.densecrf as dcrf
+    from pydensecrf.utils import unary_from_softmax
+    c, h, w = probs.shape
+    crf = dcrf.DenseCRF2D(w, h, c)
+    crf.setUnaryEnergy(np.ascontiguousarray(unary_from_softmax(probs)))
+    crf.addPairwiseGaussian(sxy=pos_xy_std, compat=pos_weight)
+    crf.addPairwiseBilateral(
+        sxy=bi_xy_std,
+        srgb=bi_rgb_std,
+        rgbim=np.require(image, np.uint8, ['C', 'W']),
+        compat=bi_weight)
+    return np.asarray(crf.inference(num_iters)).reshape(c, h, w)
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def benchmark(image, probs, iters, repeats, warmup, device):
+    """Rows (iterations, reference s, segplug s, ratio, agreement)."""
+    probs_np = probs.numpy()
+    probs_dev = probs.to(device)
+    image_dev = torch.from_numpy(image).to(device)
+
+    def ours(n):
+        out = dense_crf(probs_dev, image_dev, num_iters=n, **LARGEFOV)
+        if out.is_cuda:
+            torch.cuda.synchronize()
+        return out
+
+    rows = []
+    for n in iters:
+        ref_t, our_t = [], []
+        for i in range(warmup + repeats):
+            t_ref, q_ref = _timed(
+                lambda: reference_crf(probs_np, image, n, **LARGEFOV))
+            t_our, q_our = _timed(lambda: ours(n))
+            if i >= warmup:
+                ref_t.append(t_ref)
+                our_t.append(t_our)
+        agree = float((q_ref.argmax(0) == q_our.argmax(0).cpu().numpy()
+                       ).mean())
+        ref_s, our_s = statistics.median(ref_t), statistics.median(our_t)
+        rows.append((n, ref_s, our_s, our_s / ref_s, agree))
+    return rows
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--size', default='500x375', help='WIDTHxHEIGHT')
+    parser.add_argument('--labels', type=int, default=21)
+    parser.add_argument('--iters', type=int, nargs='+', default=[5, 10])
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--image', help='an image file instead of the '
+                        'sample photograph')
+    args = parser.parse_args(argv)
+    try:
+        w, h = (int(v) for v in args.size.lower().split('x'))
+    except ValueError:
+        parser.error(f'--size: expected WIDTHxHEIGHT, got {args.size!r}')
+    if min(w, h) < 2 or args.labels < 2 or args.repeats < 1 or min(
+            args.iters) < 0 or args.warmup < 0 or args.threads < 1:
+        parser.error('expected --size >= 2x2, --labels >= 2, --repeats >= '
+                     '1, --iters >= 0, --warmup >= 0, --threads >= 1')
+    if args.image and not osp.isfile(args.image):
+        parser.error(f'--image: file not found: {args.image}')
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        parser.error('--device cuda: no CUDA device')
+    args.size = (w, h)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        import pydensecrf.densecrf  # noqa: F401
+    except ImportError:
+        sys.exit('error: pydensecrf2 is not installed (pip install '
+                 'pydensecrf2; it is in the dev extra)')
+    torch.set_num_threads(args.threads)
+    image = sample_photo(args.size, args.image)
+    probs = noisy_probs(image, args.labels)
+    device = (torch.cuda.get_device_name() if args.device == 'cuda' else
+              platform.processor() or platform.machine())
+    print(f'{datetime.date.today()} | {device} | torch {torch.__version__} '
+          f'| threads {args.threads} | segplug on {args.device}, pydensecrf '
+          f'on cpu | image {args.size[0]}x{args.size[1]}, {args.labels} '
+          f'labels | median of {args.repeats} after {args.warmup} warm-up')
+    print('| iterations | pydensecrf s | segplug s | segplug/pydensecrf '
+          '| labels agree |')
+    print('| --- | --- | --- | --- | --- |')
+    for n, ref_s, our_s, ratio, agree in benchmark(
+            image, probs, args.iters, args.repeats, args.warmup,
+            args.device):
+        print(f'| {n} | {ref_s:.4f} | {our_s:.4f} | {ratio:.3f} | '
+              f'{agree:.4f} |')
+
+
+if __name__ == '__main__':
+    main()
