@@ -67,14 +67,17 @@ def _check_inputs(probs: Tensor, image: Tensor, sum_tol: float) -> None:
             f'dense_crf: image is {tuple(image.shape[:2])} but the '
             f'probabilities are {tuple(probs.shape[1:])}; expected the same '
             'height and width')
-    if not torch.isfinite(probs).all():
+    # a NaN or inf anywhere shows in the per-pixel sums: one pass for both
+    # checks, one for the sign
+    sums = probs.sum(0)
+    if not torch.isfinite(sums).all():
         raise ValueError('dense_crf: probabilities contain NaN or inf')
     if image.is_floating_point() and not torch.isfinite(image).all():
         raise ValueError('dense_crf: image contains NaN or inf')
     low = float(probs.min())
     if low < 0:
         raise ValueError(f'dense_crf: probabilities must be >= 0, got {low}')
-    err = float((probs.sum(0) - 1).abs().max())
+    err = float((sums - 1).abs().max())
     if err > sum_tol:
         raise ValueError(
             'dense_crf: probabilities must sum to 1 over the classes at '
@@ -109,16 +112,16 @@ class _SmoothnessKernel:
         x = F.conv2d(x, kx, padding=(0, kx.shape[-1] // 2), groups=groups)
         return F.conv2d(x, ky, padding=(ky.shape[-2] // 2, 0), groups=groups)
 
-    def __call__(self, values: Tensor, weight: Tensor) -> Tensor:
-        """``weight * norm * G(norm * values)``; values and result (N, C),
-        weight broadcastable to (N, 1)."""
+    def add_to(self, out: Tensor, values: Tensor, weight: Tensor) -> None:
+        """``out += weight * norm * G(norm * values)``; values and out
+        (N, C), weight broadcastable to (N, 1)."""
         h, w = self.size
         c = values.shape[1]
         # (H*W, C) is channels-last (1, C, H, W): depthwise convs run
         # vectorised over the labels without a transpose.
         x = (values * self.norm).view(1, h, w, c).permute(0, 3, 1, 2)
-        out = self._blur(x, self.ky, self.kx)
-        return out.permute(0, 2, 3, 1).reshape(h * w, c) * weight
+        blurred = self._blur(x, self.ky, self.kx)
+        out.addcmul_(blurred.permute(0, 2, 3, 1).view(h * w, c), weight)
 
 
 def dense_crf(probs: Tensor,
@@ -162,7 +165,8 @@ def dense_crf(probs: Tensor,
     _check_inputs(probs, image, sum_tol)
     c, h, w = probs.shape
     device = probs.device
-    unary = probs.float().clamp(min=min_prob).log_().view(c, -1).t()
+    unary = probs.float().reshape(c, -1).t().contiguous().clamp_(
+        min=min_prob).log_()
     q = torch.softmax(unary, 1)  # the clamped probabilities, renormalised
     if num_iters == 0:
         return q.t().reshape(c, h, w)
@@ -179,13 +183,13 @@ def dense_crf(probs: Tensor,
     appearance.normalize_(bi_weight)
     smooth = _SmoothnessKernel(h, w, c, pos_xy_std, device)
     pos_scale = pos_weight * smooth.norm
+    energy = torch.empty_like(q)
     for _ in range(num_iters):
         # Potts: each label is pulled by the kernel-weighted mass of the
         # same label around it (compatibility -w [l = l'], as the reference)
-        energy = appearance.filter(q)
-        energy += smooth(q, pos_scale)
-        energy += unary
-        q = torch.softmax(energy, 1)
+        appearance.filter(q, out=energy, add=unary)
+        smooth.add_to(energy, q, pos_scale)
+        torch._softmax(energy, 1, False, out=q)
     return q.t().reshape(c, h, w)
 
 

@@ -16,8 +16,9 @@ Everything is plain tensor operations and runs unchanged on CPU and CUDA.
 """
 import math
 import warnings
-from typing import List
+from typing import List, Optional
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -140,13 +141,18 @@ class PermutohedralLattice:
             delta = int((step * strides).sum())
             pair = []
             for nb in (uniq + delta, uniq - delta):
-                pos = torch.searchsorted(uniq, nb).clamp_(max=m - 1)
+                pos = _searchsorted(uniq, nb).clamp_(max=m - 1)
                 pair.append(torch.where(uniq[pos] == nb, pos, m))
             self._neighbours.append(torch.cat(pair))
         self._work = None
 
-    def filter(self, values: Tensor) -> Tensor:
-        """Gaussian-filter ``values`` (N, C) over the features; (N, C)."""
+    def filter(self,
+               values: Tensor,
+               out: Optional[Tensor] = None,
+               add: Optional[Tensor] = None) -> Tensor:
+        """Gaussian-filter ``values`` (N, C) over the features; (N, C),
+        plus ``add`` (N, C) when given (in the same pass), written to
+        ``out`` when given."""
         if values.dim() != 2 or values.shape[0] != self.num_points:
             raise ValueError(
                 f'PermutohedralLattice.filter: expected values of shape '
@@ -165,7 +171,9 @@ class PermutohedralLattice:
             torch.add(both[:m], both[m:], out=both[:m])
             torch.add(lattice[:m], both[:m], alpha=0.5, out=spare[:m])
             lattice, spare = spare, lattice
-        return self._slice @ lattice[:m]
+        if add is None:
+            return torch.mm(self._slice, lattice[:m], out=out)
+        return torch.addmm(add, self._slice, lattice[:m], out=out)
 
     def normalize_(self, weight: float = 1.0) -> Tensor:
         """Make :meth:`filter` compute ``weight * D K D x`` with D =
@@ -178,6 +186,15 @@ class PermutohedralLattice:
         points = self._splat.col_indices().long()
         self._splat.values().mul_(norm.view(-1)[points])
         return norm
+
+
+def _searchsorted(sorted_keys: Tensor, queries: Tensor) -> Tensor:
+    """torch.searchsorted; numpy's on the CPU, which is about 3x faster on
+    sorted queries (it starts each search from the last result)."""
+    if sorted_keys.device.type != 'cpu':
+        return torch.searchsorted(sorted_keys, queries)
+    return torch.from_numpy(
+        np.searchsorted(sorted_keys.numpy(), queries.numpy()))
 
 
 def _strides(rem0: Tensor, d: int) -> Tensor:
