@@ -2,13 +2,15 @@
 
 The tool runs in the test's process: one interpreter start per config
 would cost more than the training. ``test_train_test`` covers the tools as
-subprocesses."""
+subprocesses. Configs the learning tests train through tools/train.py
+(tests/test_learning) are not trained again here."""
 import glob
 import os.path as osp
 
 import pytest
 import torch
 
+from ..test_learning.test_learning import CASES, FROM_V2, V1_CONFIG, V2_CONFIG
 from ..utils import read_log, shapes_options
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -17,7 +19,23 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SHAPES_CONFIGS = sorted(
     osp.relpath(p, REPO)
     for p in glob.glob(osp.join(REPO, 'configs', '*', '*shapes*.py')))
+
+def _leaf(config):
+    """The architecture-folder config a top-level short name inherits."""
+    path = osp.join(REPO, config)
+    if osp.dirname(config) != 'configs':
+        return config
+    base = open(path).read().split("_base_ = '")[1].split("'")[0]
+    return osp.relpath(osp.normpath(osp.join(osp.dirname(path), base)), REPO)
+
+
+LEARNED = {_leaf(c) for c, *_ in (*CASES.values(), *FROM_V2.values())}
+LEARNED |= {V1_CONFIG, V2_CONFIG}
 pytestmark = pytest.mark.slow
+
+
+def test_learning_tests_cover_real_shapes_configs():
+    assert len(LEARNED) == 7 and LEARNED <= set(SHAPES_CONFIGS), LEARNED
 
 
 def test_there_is_a_shapes_config_per_architecture():
@@ -26,7 +44,7 @@ def test_there_is_a_shapes_config_per_architecture():
             'unet', 'pspnet', 'mix'} <= folders
 
 
-@pytest.mark.parametrize('config', SHAPES_CONFIGS)
+@pytest.mark.parametrize('config', sorted(set(SHAPES_CONFIGS) - LEARNED))
 def test_shapes_config_trains(config, run_tool_in_process, shapes_root,
                               tmp_path):
     work = str(tmp_path / 'work')

@@ -65,13 +65,13 @@ class PermutohedralLattice:
         rounded = torch.round(elevated * down)
         rem0 = rounded * dp1
         resid = elevated - rem0
-        rank = torch.zeros(dp1, n, dtype=torch.long, device=device)
+        rank = torch.zeros(dp1, n, dtype=torch.int16, device=device)
         for i in range(d):
             for j in range(i + 1, dp1):
                 smaller = resid[i] < resid[j]
                 rank[i] += smaller
                 rank[j] += ~smaller
-        rank += rounded.sum(0).long()
+        rank = rank.long() + rounded.sum(0).long()
         wrap = (rank < 0).long() - (rank > d).long()
         rank += dp1 * wrap
         rem0 += dp1 * wrap
@@ -97,8 +97,8 @@ class PermutohedralLattice:
         steps = torch.zeros(d + 2, n, dtype=torch.long, device=device)
         steps.scatter_add_(0, d + 1 - rank[:d], strides[:, None].expand(d, n))
         r = torch.arange(dp1, device=device)
-        packed = (base + r[:, None] * int(strides.sum()) -
-                  dp1 * steps.cumsum(0)[:dp1]).t().reshape(-1)
+        packed = (base[:, None] + r * int(strides.sum()) -
+                  dp1 * steps.cumsum(0)[:dp1].t())  # (N, d+1)
         sorted_keys, perm = torch.sort(packed.view(-1), stable=True)
         new = torch.ones_like(sorted_keys, dtype=torch.bool)
         new[1:] = sorted_keys[1:] != sorted_keys[:-1]
@@ -106,13 +106,15 @@ class PermutohedralLattice:
         uniq = sorted_keys[starts]
         m = uniq.numel()
         self.num_vertices = m
+        # CSR indices in int32 where they fit (what MKL takes)
+        index = torch.int32 if n * dp1 < 2**31 else torch.long
+        perm = perm.to(index)
         offsets = torch.empty_like(perm)
-        offsets[perm] = new.long().cumsum(0) - 1
+        offsets[perm] = new.to(index).cumsum(0, dtype=index) - 1
 
         # Slice (N, M): d+1 weights per point; the 1/(1 + 2^-d) scale
         # makes the sliced result match the Gaussian's peak. Splat (M, N)
         # is its unscaled transpose, rows grouped by vertex.
-        index = torch.int32 if n * dp1 < 2**31 else torch.long
         alpha = 1.0 / (1.0 + 2.0**-d)
         crow = torch.full((m + 1, ), n * dp1, dtype=index, device=device)
         crow[:m] = starts
@@ -123,11 +125,11 @@ class PermutohedralLattice:
             self._slice = torch.sparse_csr_tensor(
                 torch.arange(0, n * dp1 + 1, dp1, device=device,
                              dtype=index),
-                offsets.to(index),
+                offsets,
                 bary * alpha, (n, m),
                 check_invariants=False)
             self._splat = torch.sparse_csr_tensor(
-                crow, (perm // dp1).to(index),
+                crow, perm // dp1,
                 bary[perm], (m, n),
                 check_invariants=False)
 
