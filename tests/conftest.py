@@ -21,11 +21,24 @@ def pytest_configure(config):
         torch.set_num_threads(1)
 
 
+def _lane(item) -> int:
+    marker = item.get_closest_marker('lane')
+    return marker.args[0] if marker else 1
+
+
 def pytest_collection_modifyitems(config, items):
-    """The learning tests first: under pytest-xdist the long runs then start
-    at once on every worker and the short tests fill in around them."""
-    items.sort(key=lambda item: not item.nodeid.startswith(
-        'tests/test_learning/'))
+    """The learning tests first, in two lanes that start side by side:
+    pytest-xdist's worksteal hands each of two workers a contiguous half of
+    this order, so lane 0 (``@pytest.mark.lane(0)``) heads the first half
+    and lane 1 the second; the short tests fill in after them. A shared run
+    and the tests that use it sit in one lane, so no worker waits on the
+    other's file lock."""
+    learning = [i for i in items if i.nodeid.startswith('tests/test_learning/')]
+    rest = [i for i in items if not i.nodeid.startswith('tests/test_learning/')]
+    lanes = ([i for i in learning if _lane(i) == 0],
+             [i for i in learning if _lane(i) != 0])
+    head = max(len(items) // 2 - len(lanes[0]), 0)
+    items[:] = lanes[0] + rest[:head] + lanes[1] + rest[head:]
 
 
 @pytest.fixture(scope='session')

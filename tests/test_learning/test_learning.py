@@ -28,13 +28,16 @@ from ..utils import read_log, shapes_options
 
 pytestmark = pytest.mark.slow
 
-# From scratch: config, iterations, mIoU threshold (measured mIoU).
+# From scratch: config, iterations, mIoU threshold, xdist lane (measured
+# mIoU). Lane 0 also runs DeepLab v2 and the tests on its backbone (about
+# 620 s at one thread), lane 1 DeepLab v1 and its CRF test (about 560 s).
 CASES = {
-    'deeplabv3plus': ('configs/deeplabv3plus_shapes.py', 2500, 40.),  # 62.3
+    'deeplabv3plus': ('configs/deeplabv3plus_shapes.py', 2500, 40.,
+                      0),  # 62.3
     'unet': ('configs/unet/unet-s4-tiny_1xb8-2.5k_shapes-128x128.py', 600,
-             45.),  # 57.4
+             45., 1),  # 57.4
     'fcn8s': ('configs/fcn/fcn8s_vgg16-tiny_1xb8-2.5k_shapes-128x128.py',
-              600, 45.),  # 54.5
+              600, 45., 1),  # 54.5
 }
 V1_CONFIG = ('configs/deeplabv1/'
              'deeplabv1-largefov_vgg16-tiny_1xb8-2.5k_shapes-128x128.py')
@@ -140,20 +143,24 @@ def test_crf_sharpens_boundaries_of_an_under_trained_deeplabv1(
     assert crf['mIoU'] > raw['mIoU'], (raw, crf)
 
 
+@pytest.mark.lane(0)
 def test_deeplabv2_learns_shapes_from_scratch(deeplabv2_run):
     miou, _ = deeplabv2_run
     assert miou >= V2_THRESHOLD, (
         f'deeplabv2: val mIoU {miou} after {V2_ITERS} iters')
 
 
-@pytest.mark.parametrize('arch', list(CASES))
+@pytest.mark.parametrize(
+    'arch', [pytest.param(a, marks=pytest.mark.lane(c[3])) for a, c in
+             CASES.items()])
 def test_architecture_learns_shapes(arch, run_tool, shapes_full, tmp_path):
-    config, iters, threshold = CASES[arch]
+    config, iters, threshold, _ = CASES[arch]
     miou = _train(run_tool, config, str(tmp_path / 'work'), shapes_full,
                   iters)
     assert miou >= threshold, f'{arch}: val mIoU {miou} after {iters} iters'
 
 
+@pytest.mark.lane(0)
 @pytest.mark.parametrize('arch', list(FROM_V2))
 def test_architecture_learns_shapes_on_the_v2_backbone(
         arch, deeplabv2_run, run_tool, shapes_full, tmp_path):
