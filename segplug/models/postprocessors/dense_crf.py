@@ -30,6 +30,7 @@ from torch import Tensor, nn
 
 from .permutohedral import PermutohedralLattice
 
+
 def check_crf_args(num_iters, bi_weight, bi_xy_std, bi_rgb_std, pos_weight,
                    pos_xy_std) -> None:
     """Raise ``ValueError``/``TypeError`` on bad CRF settings."""
@@ -189,6 +190,7 @@ def dense_crf(probs: Tensor,
         # same label around it (compatibility -w [l = l'], as the reference)
         appearance.filter(q, out=energy, add=unary)
         smooth.add_to(energy, q, pos_scale)
+        # torch.softmax into the existing buffer (its out= form)
         torch._softmax(energy, 1, False, out=q)
     return q.t().reshape(c, h, w)
 
