@@ -2,9 +2,9 @@
 from typing import List, Optional
 
 from mmengine.config import ConfigDict
+from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
-from mmengine.structures import PixelData
 from mmseg.utils import OptSampleList, SampleList
 from torch import Tensor
 
