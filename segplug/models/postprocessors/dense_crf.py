@@ -103,9 +103,13 @@ class _SmoothnessKernel:
         self.size = (height, width)
         self.ky = ky.view(1, 1, -1, 1).expand(channels, 1, -1, 1).contiguous()
         self.kx = kx.view(1, 1, 1, -1).expand(channels, 1, 1, -1).contiguous()
-        ones = torch.ones(1, 1, height, width, device=device)
-        self.norm = self._blur(ones, self.ky[:1], self.kx[:1]).add_(
-            1e-20).rsqrt_().view(-1, 1)
+        # G applied to ones, with zero padding, is separable: the product of
+        # the 1-D kernels' sums over the part inside the image
+        mass_y = F.conv1d(ky.new_ones(1, 1, height), ky.view(1, 1, -1),
+                          padding=ky.numel() // 2).view(-1, 1)
+        mass_x = F.conv1d(kx.new_ones(1, 1, width), kx.view(1, 1, -1),
+                          padding=kx.numel() // 2).view(1, -1)
+        self.norm = (mass_y * mass_x).add_(1e-20).rsqrt_().view(-1, 1)
 
     @staticmethod
     def _blur(x: Tensor, ky: Tensor, kx: Tensor) -> Tensor:
