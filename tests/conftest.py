@@ -33,8 +33,9 @@ def pytest_collection_modifyitems(config, items):
     and lane 1 the second; the short tests fill in after them. A shared run
     and the tests that use it sit in one lane, so no worker waits on the
     other's file lock."""
-    learning = [i for i in items if i.nodeid.startswith('tests/test_learning/')]
-    rest = [i for i in items if not i.nodeid.startswith('tests/test_learning/')]
+    is_learning = [i.nodeid.startswith('tests/test_learning/') for i in items]
+    learning = [i for i, yes in zip(items, is_learning) if yes]
+    rest = [i for i, yes in zip(items, is_learning) if not yes]
     lanes = ([i for i in learning if _lane(i) == 0],
              [i for i in learning if _lane(i) != 0])
     head = max(len(items) // 2 - len(lanes[0]), 0)

@@ -13,7 +13,8 @@ from segplug.models.postprocessors import dense_crf
 
 from ..utils import shapes_options
 
-BASE = 'configs/deeplabv1/deeplabv1-largefov_vgg16-tiny_1xb8-2.5k_shapes-128x128.py'
+BASE = ('configs/deeplabv1/'
+        'deeplabv1-largefov_vgg16-tiny_1xb8-2.5k_shapes-128x128.py')
 CRF = BASE.replace('largefov_', 'largefov-crf_')
 pytestmark = pytest.mark.slow
 

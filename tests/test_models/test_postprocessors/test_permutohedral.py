@@ -26,7 +26,8 @@ def _kernel_fit(dim, n=20000, centres=10, seed=0):
         sol = torch.linalg.lstsq(design, resp[keep].log()[:, None]).solution
         stds.append(float(sol[1]**-0.5))
         exact = torch.exp(-dist2 / 2)
-        l1s.append(float((resp / resp.sum() - exact / exact.sum()).abs().sum()))
+        diff = resp / resp.sum() - exact / exact.sum()
+        l1s.append(float(diff.abs().sum()))
     return sum(stds) / centres, sum(l1s) / centres
 
 
