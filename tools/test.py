@@ -63,12 +63,14 @@ def build_cfg(args) -> Config:
         if 'tta_pipeline' not in cfg or 'tta_model' not in cfg:
             raise ConfigError('--tta needs tta_pipeline and tta_model in '
                               f'the config {args.config}')
-        if (cfg.model.get('postprocessor') and cfg.tta_model.get('type')
-                not in ('SegplugTTAModel', 'segplug.SegplugTTAModel')):
+        tta_type = cfg.tta_model.get('type')
+        tta_name = getattr(tta_type, '__name__', str(tta_type))
+        if (cfg.model.get('postprocessor')
+                and tta_name.split('.')[-1] != 'SegplugTTAModel'):
             raise ConfigError(
                 '--tta with a postprocessor (model.postprocessor) needs '
                 "tta_model=dict(type='SegplugTTAModel'), which runs it once "
-                f'on the merged prediction; got {cfg.tta_model.get("type")}')
+                f'on the merged prediction; got {tta_name}')
         cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
         cfg.tta_model.module = cfg.model
         cfg.model = cfg.tta_model
