@@ -6,8 +6,9 @@ with d-dimensional features by a Gaussian of unit standard deviation is
 split into three linear maps: *splat* each point onto the d+1 vertices of
 the lattice simplex that encloses it (barycentric weights), *blur* the
 lattice with a [1/2, 1, 1/2] kernel along each of its d+1 axes, and *slice*
-the blurred vertices back at the points. Splat and slice are sparse
-matrices built once per feature set; the blur gathers neighbour rows. The
+the blurred vertices back at the points. All three are weighted gathers
+(``embedding_bag``) whose indices and weights are built once per feature
+set. The
 lattice is laid out as in Krähenbühl's dense CRF code (the same elevation,
 rounding, tie order and scaling), so both approximate the Gaussian the same
 way; only the order of floating-point sums differs.
@@ -15,15 +16,17 @@ way; only the order of floating-point sums differs.
 Everything is plain tensor operations and runs unchanged on CPU and CUDA.
 """
 import math
-import warnings
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 # int64 headroom for packing a vertex key into one integer
 _MAX_PACKED = 2**62
+# bytes of one chunk of sliced values (see filter)
+_CHUNK_BYTES = 4 * 2**20
 
 
 class PermutohedralLattice:
@@ -82,111 +85,130 @@ class PermutohedralLattice:
         bary.scatter_add_(0, d - rank, v)
         bary.scatter_add_(0, d - rank + 1, -v)
         bary[0] += 1.0 + bary[d + 1]
-        bary = bary[:dp1].t().reshape(-1)  # point-major, d+1 per point
+        bary = bary[:dp1]  # (d+1, N): weight of vertex r of each point
 
-        # Vertex r of the simplex has the lattice key rem0 + canonical[r,
-        # rank] with canonical[r, j] = r - (d+1) [j > d - r]. Keys are
-        # packed into one int64 each (mixed radix); packing is linear, so
-        # the canonical offsets add up per point.
-        rem0 = rem0[:d].long()
-        strides = _strides(rem0, d)
-        lows = rem0.amin(1) - 2 * dp1
-        base = torch.zeros(n, dtype=torch.long, device=device)
-        for k, stride in enumerate(strides.tolist()):
-            base += (rem0[k] - lows[k]) * stride
+        # Vertex r of the simplex is rem0 + canonical[r, rank] with
+        # canonical[r, j] = r - (d+1) [j > d - r], i.e. rem0 + r, less d+1
+        # on the coordinates with rank > d - r. Keys are linear in the
+        # coordinates (see _KeyPacking), so these offsets add up per point.
+        keys = _KeyPacking(rem0[:d].long(), d)
         steps = torch.zeros(d + 2, n, dtype=torch.long, device=device)
-        steps.scatter_add_(0, d + 1 - rank[:d], strides[:, None].expand(d, n))
-        r = torch.arange(dp1, device=device)
-        packed = (base[:, None] + r * int(strides.sum()) -
-                  dp1 * steps.cumsum(0)[:dp1].t())  # (N, d+1)
-        sorted_keys, perm = torch.sort(packed.view(-1), stable=True)
+        steps.scatter_add_(0, d + 1 - rank[:d],
+                           keys.drops[:, None].expand(d, n))
+        packed = steps.cumsum_(0)[:dp1]  # (d+1, N), entry r * N + point
+        packed += keys.base
+        packed += (torch.arange(dp1, device=device) * keys.raise_all)[:, None]
+        sorted_keys, perm = torch.sort(
+            packed.view(-1).to(keys.dtype), stable=True)
         new = torch.ones_like(sorted_keys, dtype=torch.bool)
         new[1:] = sorted_keys[1:] != sorted_keys[:-1]
         starts = new.nonzero().view(-1)
-        uniq = sorted_keys[starts]
+        uniq = sorted_keys.index_select(0, starts)
         m = uniq.numel()
         self.num_vertices = m
-        # CSR indices in int32 where they fit (what MKL takes)
+        # indices in int32 where they fit (halves the index traffic)
         index = torch.int32 if n * dp1 < 2**31 else torch.long
-        perm = perm.to(index)
-        offsets = torch.empty_like(perm)
-        offsets[perm] = new.to(index).cumsum(0, dtype=index) - 1
+        vertex = torch.empty(dp1 * n, dtype=index, device=device)
+        vertex.scatter_(0, perm, new.cumsum(0, dtype=index).sub_(1))
 
-        # Slice (N, M): d+1 weights per point; the 1/(1 + 2^-d) scale
-        # makes the sliced result match the Gaussian's peak. Splat (M, N)
-        # is its unscaled transpose, rows grouped by vertex.
+        # All three maps are weighted gathers, run by embedding_bag (a
+        # fused gather and weighted sum per output row).
+        # Slice (N from M): the d+1 vertices of each point; the 1/(1 +
+        # 2^-d) scale makes the sliced result match the Gaussian's peak.
         alpha = 1.0 / (1.0 + 2.0**-d)
-        crow = torch.full((m + 1, ), n * dp1, dtype=index, device=device)
-        crow[:m] = starts
-        with warnings.catch_warnings():
-            # torch notes that sparse CSR is in beta; the layout is built
-            # valid by construction, so its checks are off
-            warnings.simplefilter('ignore', UserWarning)
-            self._slice = torch.sparse_csr_tensor(
-                torch.arange(0, n * dp1 + 1, dp1, device=device,
-                             dtype=index),
-                offsets,
-                bary * alpha, (n, m),
-                check_invariants=False)
-            self._splat = torch.sparse_csr_tensor(
-                crow, perm // dp1,
-                bary[perm], (m, n),
-                check_invariants=False)
+        self._slice_index = vertex.view(dp1, n).t().contiguous()
+        self._slice_weight = (bary * alpha).t().contiguous()
+        # Splat (M from N): its unscaled transpose, one bag of points per
+        # vertex (the sorted order groups them).
+        self._splat_weight = bary.reshape(-1).index_select(0, perm)
+        self._splat_index = perm.to(index).remainder_(n)
+        self._splat_offsets = starts.to(index)
 
-        # Blur neighbours along each axis j: key -1 everywhere except
-        # +d at j (and its opposite); m (a zero row) where absent.
-        self._neighbours: List[Tensor] = []
+        # Blur along each axis j: a vertex plus half of each neighbour; key
+        # -1 everywhere except +d at j, and the opposite neighbour, which is
+        # found as the inverse of the first relation. Absent neighbours get
+        # weight 0 (and their own index).
+        deltas = []
         for j in range(dp1):
-            step = torch.full((d, ), -1, dtype=torch.long, device=device)
+            step = [-1] * d
             if j < d:
                 step[j] = d
-            delta = int((step * strides).sum())
-            pair = []
-            for nb in (uniq + delta, uniq - delta):
-                pos = _searchsorted(uniq, nb).clamp_(max=m - 1)
-                pair.append(torch.where(uniq[pos] == nb, pos, m))
-            self._neighbours.append(torch.cat(pair))
-        self._work = None
+            deltas.append(keys.change(step))
+        query = uniq + torch.tensor(deltas, dtype=uniq.dtype,
+                                    device=device)[:, None]  # (d+1, M)
+        pos = _searchsorted(uniq, query).clamp_(max=m - 1)
+        found = uniq.index_select(0, pos.view(-1)).view_as(pos) == query
+        own = torch.arange(m, dtype=index, device=device)
+        bag_index = torch.empty(dp1, m, 3, dtype=index, device=device)
+        bag_weight = torch.empty(dp1, m, 3, device=device)
+        bag_index[..., 0] = own
+        bag_weight[..., 0] = 1.0
+        bag_index[..., 1] = torch.where(found, pos, own)
+        bag_weight[..., 1] = found * 0.5
+        # the vertex found at pos has this one opposite; the others write
+        # to a spare last slot
+        slot = torch.where(
+            found, pos + torch.arange(0, dp1 * m, m, device=device)[:, None],
+            dp1 * m).view(-1)
+        opposite = own.repeat(dp1 + 1)[:dp1 * m + 1]
+        opposite.scatter_(0, slot, own.repeat(dp1))
+        bag_index[..., 2] = opposite[:-1].view(dp1, m)
+        weight = bag_weight.new_zeros(dp1 * m + 1).scatter_(0, slot, 0.5)
+        bag_weight[..., 2] = weight[:-1].view(dp1, m)
+        self._blur = list(zip(bag_index, bag_weight))
 
     def filter(self,
                values: Tensor,
                out: Optional[Tensor] = None,
                add: Optional[Tensor] = None) -> Tensor:
         """Gaussian-filter ``values`` (N, C) over the features; (N, C),
-        plus ``add`` (N, C) when given (in the same pass), written to
-        ``out`` when given."""
+        plus ``add`` (N, C) when given, written to ``out`` when given."""
         if values.dim() != 2 or values.shape[0] != self.num_points:
             raise ValueError(
                 f'PermutohedralLattice.filter: expected values of shape '
                 f'({self.num_points}, C), got {tuple(values.shape)}')
-        c = values.shape[1]
-        m = self.num_vertices
-        if self._work is None or self._work[0].shape[1] != c:
-            # row m stays zero: the value of absent neighbours
-            self._work = (values.new_zeros(m + 1, c, dtype=torch.float32),
-                          values.new_zeros(m + 1, c, dtype=torch.float32),
-                          values.new_empty(2 * m, c, dtype=torch.float32))
-        lattice, spare, both = self._work
-        torch.mm(self._splat, values.float(), out=lattice[:m])
-        for pair in self._neighbours:
-            torch.index_select(lattice, 0, pair, out=both)
-            torch.add(both[:m], both[m:], out=both[:m])
-            torch.add(lattice[:m], both[:m], alpha=0.5, out=spare[:m])
-            lattice, spare = spare, lattice
+        lattice = F.embedding_bag(
+            self._splat_index,
+            values.float().contiguous(),
+            self._splat_offsets,
+            mode='sum',
+            per_sample_weights=self._splat_weight)
+        for bag_index, bag_weight in self._blur:
+            lattice = F.embedding_bag(
+                bag_index,
+                lattice,
+                mode='sum',
+                per_sample_weights=bag_weight)
         if add is None:
-            return torch.mm(self._slice, lattice[:m], out=out)
-        return torch.addmm(add, self._slice, lattice[:m], out=out)
+            result = self._slice(lattice, 0, self.num_points)
+            return result if out is None else out.copy_(result)
+        if out is None:
+            out = torch.empty_like(add)
+        # in chunks of points: the slice's output is the largest array, and
+        # small ones are reused by the allocator rather than mapped afresh
+        step = max(1, _CHUNK_BYTES // (4 * lattice.shape[1]))
+        for start in range(0, self.num_points, step):
+            stop = min(self.num_points, start + step)
+            torch.add(self._slice(lattice, start, stop), add[start:stop],
+                      out=out[start:stop])
+        return out
+
+    def _slice(self, lattice: Tensor, start: int, stop: int) -> Tensor:
+        return F.embedding_bag(
+            self._slice_index[start:stop],
+            lattice,
+            mode='sum',
+            per_sample_weights=self._slice_weight[start:stop])
 
     def normalize_(self, weight: float = 1.0) -> Tensor:
         """Make :meth:`filter` compute ``weight * D K D x`` with D =
         diag(1 / sqrt(K 1)), the symmetric normalisation of the dense CRF
         code, by scaling the splat and slice weights in place (no cost per
         filtering). Returns the diagonal of D as (N, 1)."""
-        norm = self.filter(self._splat.values().new_ones(
+        norm = self.filter(self._slice_weight.new_ones(
             self.num_points, 1)).add_(1e-20).rsqrt_()
-        self._slice.values().view(self.num_points, -1).mul_(norm * weight)
-        points = self._splat.col_indices().long()
-        self._splat.values().mul_(norm.view(-1)[points])
+        self._slice_weight.mul_(norm * weight)
+        self._splat_weight.mul_(norm.view(-1)[self._splat_index.long()])
         return norm
 
 
@@ -199,17 +221,71 @@ def _searchsorted(sorted_keys: Tensor, queries: Tensor) -> Tensor:
         np.searchsorted(sorted_keys.numpy(), queries.numpy()))
 
 
-def _strides(rem0: Tensor, d: int) -> Tensor:
-    """Mixed-radix strides over the first d lattice coordinates, with room
-    for every vertex (rem0 - (d+1) .. rem0 + d) and its blur neighbours
-    (another d+1 either way)."""
-    extent = rem0.amax(1) - rem0.amin(1) + 4 * (d + 1) + 1
-    strides, total = [], 1
-    for e in extent.tolist():
-        strides.append(total)
-        total *= e
-    if total >= _MAX_PACKED:
-        raise ValueError('PermutohedralLattice: features span too many '
-                         'lattice cells to index; expected a smaller range '
-                         'or larger standard deviations')
-    return torch.tensor(strides, dtype=torch.long, device=rem0.device)
+class _KeyPacking:
+    """One integer key per lattice point, linear in its coordinates and
+    dense enough for int32 on typical images.
+
+    Lattice points have all coordinates congruent modulo d+1, so the first
+    d coordinates c are mapped to integers z with z_p = c_p and z_i = (c_i -
+    c_p) / (d+1) for a pivot p (a basis of the lattice), and packed in mixed
+    radix. Packing all d coordinates directly would waste a factor d+1 in
+    every coordinate but the first. The pivot is the coordinate that gives
+    the smallest key range. Each digit has room for every vertex and its
+    blur neighbours around ``rem0``, the remainder-0 points (d, N).
+    """
+
+    def __init__(self, rem0: Tensor, d: int):
+        self.dim = d
+        dp1 = d + 1
+        lows, highs = rem0.amin(1).tolist(), rem0.amax(1).tolist()
+        best = None
+        for p in range(d):
+            # digit ranges: z_p = c_p; the others from the exact range of
+            # c_i - c_p (correlated coordinates give small ones)
+            diff = rem0 - rem0[p]
+            z_lows = [v // dp1 for v in diff.amin(1).tolist()]
+            z_highs = [v // dp1 for v in diff.amax(1).tolist()]
+            z_lows[p], z_highs[p] = lows[p], highs[p]
+            # z_p moves by at most d (vertex) plus d+1 (neighbour), the
+            # others by one each
+            margin = [2 * dp1 if i == p else 2 for i in range(d)]
+            extent = [hi - lo + 2 * mg + 1
+                      for lo, hi, mg in zip(z_lows, z_highs, margin)]
+            total = math.prod(extent)
+            if best is None or total < best[0]:
+                best = (total, p, [lo - mg for lo, mg in zip(z_lows, margin)],
+                        extent)
+            if total < 2**31:
+                break  # small enough for int32 keys
+        total, self.pivot, offset, extent = best
+        if total >= _MAX_PACKED:
+            raise ValueError('PermutohedralLattice: features span too many '
+                             'lattice cells to index; expected a smaller '
+                             'range or larger standard deviations')
+        self.dtype = torch.int32 if total < 2**31 else torch.long
+        self.strides = [math.prod(extent[:i]) for i in range(d)]
+        # key = sum_i (z_i - offset_i) stride_i, as one exact division:
+        # (d+1) z_i = c_i - c_p for i != p
+        p, strides = self.pivot, self.strides
+        coef = list(strides)
+        coef[p] = dp1 * strides[p] - (sum(strides) - strides[p])
+        scaled = rem0[0] * coef[0]
+        for i in range(1, d):
+            scaled += rem0[i] * coef[i]
+        self.base = scaled.div_(dp1, rounding_mode='floor').sub_(
+            sum(o * st for o, st in zip(offset, strides)))
+        #: the key's change when coordinate i drops by d+1 (a canonical
+        #: offset) and when all coordinates rise by one
+        self.drops = torch.tensor(
+            [self.change([-dp1 if k == i else 0 for k in range(d)])
+             for i in range(d)],
+            dtype=torch.long,
+            device=rem0.device)
+        self.raise_all = self.change([1] * d)
+
+    def change(self, step: List[int]) -> int:
+        """The key's change for a lattice vector ``step`` (d ints)."""
+        p = self.pivot
+        dz = [(s - step[p]) // (self.dim + 1) for s in step]
+        dz[p] = step[p]
+        return sum(a * b for a, b in zip(dz, self.strides))
