@@ -64,7 +64,7 @@ def noisy_probs(image: np.ndarray, num_labels: int = 21,
     coarse = torch.from_numpy(
         rng.normal(0, 1.5, (1, num_labels, h // 8 + 1, w // 8 + 1)))
     coarse = F.interpolate(coarse, size=(h, w), mode='bilinear')[0]
-    fine = rng.normal(0, 0.8, (num_labels, h, w))
+    fine = torch.from_numpy(rng.normal(0, 0.8, (num_labels, h, w)))
     logits = torch.from_numpy(logits.transpose(2, 0, 1)) + coarse + fine
     return torch.softmax(logits.float(), 0)
 

@@ -122,8 +122,8 @@ class _SmoothnessKernel:
                              max(4 * self.radius[0], _TILE_BYTES // row_bytes))
 
     def add_to(self, out: Tensor, values: Tensor, weight: Tensor) -> None:
-        """``out += weight * norm * G(norm * values)``; values and out
-        (N, C), weight (N, 1)."""
+        """``out += weight * G(norm * values)``; values and out (N, C),
+        weight (N, 1) (``pos_weight * norm`` for the normalised kernel)."""
         h, w = self.size
         c = values.shape[1]
         ry, rx = self.radius
@@ -186,9 +186,11 @@ def dense_crf(probs: Tensor,
     _check_inputs(probs, image, sum_tol)
     c, h, w = probs.shape
     device = probs.device
-    unary = probs.float().reshape(c, -1).t().contiguous().clamp_(
-        min=min_prob).log_()
-    q = torch.softmax(unary, 1)  # the clamped probabilities, renormalised
+    clamped = probs.float().reshape(c, -1).t().contiguous().clamp_(
+        min=min_prob)
+    # the clamped probabilities, renormalised: softmax of the unary
+    q = clamped / clamped.sum(1, keepdim=True)
+    unary = clamped.log_()
     if num_iters == 0:
         return q.t().reshape(c, h, w)
 

@@ -23,8 +23,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-# int64 headroom for packing a vertex key into one integer
+# int64 headroom for packing a vertex key into one integer, and the key
+# range that int32 keys (a faster sort) take
 _MAX_PACKED = 2**62
+_INT32_KEYS = 2**31
 # bytes of one chunk of sliced values (see filter)
 _CHUNK_BYTES = 4 * 2**20
 
@@ -255,14 +257,14 @@ class _KeyPacking:
             if best is None or total < best[0]:
                 best = (total, p, [lo - mg for lo, mg in zip(z_lows, margin)],
                         extent)
-            if total < 2**31:
+            if total < _INT32_KEYS:
                 break  # small enough for int32 keys
         total, self.pivot, offset, extent = best
         if total >= _MAX_PACKED:
             raise ValueError('PermutohedralLattice: features span too many '
                              'lattice cells to index; expected a smaller '
                              'range or larger standard deviations')
-        self.dtype = torch.int32 if total < 2**31 else torch.long
+        self.dtype = torch.int32 if total < _INT32_KEYS else torch.long
         self.strides = [math.prod(extent[:i]) for i in range(d)]
         # key = sum_i (z_i - offset_i) stride_i, as one exact division:
         # (d+1) z_i = c_i - c_p for i != p

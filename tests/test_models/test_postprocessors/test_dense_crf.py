@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 import torch
 
+import importlib
+
+import torch.nn.functional as F
+
 from segplug.models.postprocessors import DenseCRF, dense_crf
+
+# the module (the package exports the function under the same name)
+crf_module = importlib.import_module(
+    'segplug.models.postprocessors.dense_crf')
 
 
 def _two_regions(h=40, w=50, noise=0.25, seed=0):
@@ -43,6 +51,34 @@ def test_colour_edges_stop_the_smoothing():
                       pos_xy_std=3.)
     assert (with_edges.argmax(0) == truth).all()
     assert (blind.argmax(0)[:, 25:31] == 0).any()
+
+
+@pytest.mark.parametrize('tile_bytes', [1, 2**30])
+def test_smoothness_kernel_is_the_normalised_truncated_gaussian(
+        monkeypatch, tile_bytes):
+    # row tiles of 12 (the smallest: 4x the radius of 3), with a short last
+    # one, or the whole image in one tile, against a direct 2-D convolution
+    monkeypatch.setattr(crf_module, '_TILE_BYTES', tile_bytes)
+    h, w, c, std = 50, 17, 3, 1.0
+    kernel = crf_module._SmoothnessKernel(h, w, c, std, 'cpu')
+    assert kernel.tile_rows == (12 if tile_bytes == 1 else h)
+    g = torch.Generator().manual_seed(0)
+    values, out = torch.rand(h * w, c, generator=g), torch.rand(
+        h * w, c, generator=g)
+    weight = torch.rand(h * w, 1, generator=g)
+    expected = out.clone()
+    kernel.add_to(out, values, weight * kernel.norm)
+
+    t = torch.arange(-3, 4, dtype=torch.float32)
+    g1 = torch.exp(-0.5 * (t / std)**2)
+    g2 = (g1[:, None] * g1[None]).expand(c, 1, 7, 7)
+    mass = F.conv2d(torch.ones(1, 1, h, w), g2[:1], padding=3)
+    norm = mass.rsqrt().view(h * w, 1)
+    blurred = F.conv2d((values * norm).t().reshape(1, c, h, w), g2,
+                       padding=3, groups=c)
+    expected += weight * norm * blurred.view(c, h * w).t()
+    torch.testing.assert_close(out, expected)
+    torch.testing.assert_close(kernel.norm, norm)
 
 
 def test_zero_iterations_return_the_clamped_input():

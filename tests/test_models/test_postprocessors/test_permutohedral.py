@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from segplug.models.postprocessors import PermutohedralLattice
+from segplug.models.postprocessors import permutohedral
 
 
 def _kernel_fit(dim, n=20000, centres=10, seed=0):
@@ -90,6 +91,34 @@ def test_values_of_the_wrong_length_raise():
     lattice = PermutohedralLattice(torch.rand(10, 2))
     with pytest.raises(ValueError, match=r'expected values of shape \(10'):
         lattice.filter(torch.rand(9, 3))
+
+
+def test_int64_keys_give_the_int32_keys_result(monkeypatch):
+    # typical feature ranges pack the vertex keys into int32; wider ones
+    # fall back to int64, which must build the same lattice
+    g = torch.Generator().manual_seed(4)
+    feats, values = torch.rand(3000, 5, generator=g) * 6, torch.rand(
+        3000, 4, generator=g)
+    small = PermutohedralLattice(feats)
+    monkeypatch.setattr(permutohedral, '_INT32_KEYS', 0)
+    wide = PermutohedralLattice(feats)
+    assert wide.num_vertices == small.num_vertices
+    assert torch.equal(wide.filter(values), small.filter(values))
+
+
+def test_slicing_in_chunks_gives_the_whole_result(monkeypatch):
+    g = torch.Generator().manual_seed(5)
+    feats = torch.rand(300, 3, generator=g) * 3
+    values, add = torch.rand(300, 2, generator=g), torch.rand(
+        300, 2, generator=g)
+    lattice = PermutohedralLattice(feats)
+    whole = lattice.filter(values, add=add)
+    torch.testing.assert_close(whole, lattice.filter(values) + add)
+    # one point per chunk, written into a given buffer
+    monkeypatch.setattr(permutohedral, '_CHUNK_BYTES', 1)
+    out = torch.full_like(add, float('nan'))
+    assert lattice.filter(values, out=out, add=add) is out
+    torch.testing.assert_close(out, whole, rtol=0, atol=0)
 
 
 def test_a_feature_range_too_wide_to_index_raises():
