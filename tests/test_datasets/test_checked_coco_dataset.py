@@ -1,0 +1,134 @@
+"""CheckedCocoDataset: bad annotations of a real COCO file are repaired or
+dropped, each kind named with its ids in one warning, and loading goes on.
+"""
+import json
+import warnings
+
+import numpy as np
+import pytest
+from mmengine.registry import DefaultScope
+from PIL import Image
+
+import segplug  # noqa: F401
+from segplug.datasets import CheckedCocoDataset
+
+SQUARE = [10, 10, 30, 10, 30, 30, 10, 30]
+
+
+def _ann(id_, image_id, bbox, seg=None, area=None, cat=1):
+    x, y, w, h = bbox
+    return dict(
+        id=id_,
+        image_id=image_id,
+        category_id=cat,
+        bbox=bbox,
+        area=w * h if area is None else area,
+        iscrowd=0,
+        segmentation=[SQUARE] if seg is None else seg)
+
+
+@pytest.fixture
+def bad_coco(tmp_path):
+    """Images 1-3 on disk (3 with no annotation), image 4 missing; one good
+    annotation (1) and one of each problem."""
+    (tmp_path / 'img').mkdir()
+    for i in (1, 2, 3):
+        Image.fromarray(np.zeros((40, 50, 3), np.uint8)).save(
+            tmp_path / 'img' / f'{i}.jpg')
+    images = [
+        dict(id=i, file_name=f'{i}.jpg', height=40, width=50)
+        for i in (1, 2, 3, 4)
+    ]
+    annotations = [
+        _ann(1, 1, [10, 10, 20, 20]),
+        _ann(2, 1, [10, 10, 20, 20], seg=[[10, 10, 30, 10]]),  # 2 points
+        _ann(3, 1, [10, 10, 20, 20], seg=[[0, 0, 5, 5, 10, 10]]),  # flat
+        _ann(4, 2, [40, 30, 20, 20]),  # reaches outside: clipped
+        _ann(5, 2, [60, 10, 5, 5]),  # wholly outside
+        _ann(6, 2, [10, 10, 0, 5]),  # zero width
+        _ann(7, 2, [5, 5, 10, 10],
+             seg=[SQUARE, [1, 1, 2, 2]]),  # one bad polygon of two
+        _ann(8, 4, [10, 10, 20, 20]),
+    ]
+    ann_file = tmp_path / 'ann.json'
+    ann_file.write_text(
+        json.dumps(
+            dict(
+                images=images,
+                annotations=annotations,
+                categories=[dict(id=1, name='thing')])))
+    return tmp_path
+
+
+def _load(root, test_mode=True):
+    with warnings.catch_warnings(record=True) as caught, \
+            DefaultScope.overwrite_default_scope('mmdet'):
+        warnings.simplefilter('always')
+        ds = CheckedCocoDataset(
+            data_root=str(root),
+            ann_file='ann.json',
+            data_prefix=dict(img='img/'),
+            metainfo=dict(classes=('thing', )),
+            test_mode=test_mode,
+            pipeline=[
+                dict(type='LoadImageFromFile'),
+                dict(
+                    type='LoadAnnotations', with_bbox=True, with_mask=True)
+            ])
+        items = [ds[i] for i in range(len(ds))]
+    messages = [str(w.message) for w in caught
+                if 'ann.json' in str(w.message)]
+    return items, messages
+
+
+def _line(messages, what):
+    found = [m for m in messages if what in m]
+    assert len(found) == 1, (what, messages)
+    return found[0]
+
+
+def test_bad_annotations_are_named_repaired_or_dropped(bad_coco):
+    ds, messages = _load(bad_coco)
+    assert 'annotation ids 2, 3, 7' in _line(messages, 'degenerate polygon')
+    assert 'annotation ids 4' in _line(messages, 'clipped')
+    assert 'annotation ids 5' in _line(messages, 'outside the image, object')
+    assert 'annotation ids 6' in _line(messages, 'zero size')
+    assert 'image ids 4' in _line(messages, 'file not found')
+    assert 'image ids 3' in _line(messages, 'no usable object')
+    assert len(messages) == 6
+
+    # image 4 is left out; 1-3 load with their repaired objects
+    assert [item['img_id'] for item in ds] == [1, 2, 3]
+    first, second = ds[0], ds[1]
+    assert len(first['gt_bboxes']) == 1  # 2 and 3 dropped
+    np.testing.assert_allclose(second['gt_bboxes'].numpy(),
+                               [[40, 30, 50, 40], [5, 5, 15, 15]])
+    # 7 keeps its good polygon, the same square as 1's
+    square = first['gt_masks'].masks[0]
+    assert square.sum() > 300
+    np.testing.assert_array_equal(second['gt_masks'].masks[1], square)
+    assert len(ds[2]['gt_bboxes']) == 0
+
+
+def test_training_leaves_out_images_without_objects(bad_coco):
+    ds, messages = _load(bad_coco, test_mode=False)
+    # filter_empty_gt is off without a filter_cfg, as in mmdet
+    assert [item['img_id'] for item in ds] == [1, 2, 3]
+    assert 'image ids 3' in _line(messages, 'no usable object')
+
+
+def test_many_ids_are_counted_not_listed(tmp_path):
+    (tmp_path / 'img').mkdir()
+    Image.fromarray(np.zeros((40, 50, 3), np.uint8)).save(tmp_path / 'img' /
+                                                          '1.jpg')
+    anns = [_ann(i, 1, [10, 10, 20, 20], seg=[[1, 2]]) for i in range(1, 31)]
+    (tmp_path / 'ann.json').write_text(
+        json.dumps(
+            dict(
+                images=[dict(id=1, file_name='1.jpg', height=40, width=50)],
+                annotations=anns,
+                categories=[dict(id=1, name='thing')])))
+    _, messages = _load(tmp_path)
+    line = _line(messages, 'degenerate polygon')
+    assert 'annotation ids 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 ... (30 in all)' in (
+        line)
