@@ -4,6 +4,7 @@ mmseg's and mmdet's datasets fail on missing files with a bare assertion
 or deep inside a worker; this names the missing path and how to get it.
 """
 import os.path as osp
+import warnings
 from typing import Iterable, Iterator, Tuple
 
 from .errors import DataNotFoundError
@@ -17,6 +18,9 @@ _HINTS = {
     'CocoDataset':
     'place COCO 2017 (annotations/, train2017/, val2017/) under {data_root}',
 }
+_HINTS['CheckedCocoDataset'] = (
+    'for COCO, ' + _HINTS['CocoDataset'] + '; for the shapes data, generate '
+    'it with `python tools/make_shapes.py --out {data_root}`')
 
 
 def leaf_dataset_cfgs(cfg) -> Iterator[dict]:
@@ -56,6 +60,32 @@ def check_data(cfg, loaders: Iterable[str]) -> None:
                     hint = hint.format(data_root=ds.get('data_root', 'data'))
                     raise DataNotFoundError(
                         f'{loader}: {what} not found: {path}; {hint}')
+        _check_ground_truth_file(cfg, loader)
+
+
+def _check_ground_truth_file(cfg, loader: str) -> None:
+    """Warn when a metric reads its ground truth from an annotation file
+    (CocoMetric's ann_file) other than the one the loader's dataset reads:
+    e.g. after ``--cfg-options val_dataloader.dataset.data_root=...``, the
+    metric would score the predictions against the old data."""
+    evaluators = cfg.get(loader.replace('_dataloader', '_evaluator'))
+    if not evaluators:
+        return
+    if not isinstance(evaluators, (list, tuple)):
+        evaluators = [evaluators]
+    datasets = list(leaf_dataset_cfgs(cfg[loader]['dataset']))
+    if len(datasets) != 1 or not datasets[0].get('ann_file'):
+        return
+    ds = datasets[0]
+    ann_file = osp.normpath(
+        osp.join(ds.get('data_root') or '', ds['ann_file']))
+    for evaluator in evaluators:
+        gt = evaluator.get('ann_file')
+        if gt and osp.normpath(gt) != ann_file:
+            warnings.warn(
+                f"{loader.replace('_dataloader', '_evaluator')}.ann_file is "
+                f'{gt} but the dataset reads {ann_file}: the metric scores '
+                'the predictions against the former', stacklevel=2)
 
 
 def _pretrained_paths(cfg, where: str) -> Iterator[Tuple[str, str]]:

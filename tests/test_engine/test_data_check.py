@@ -1,3 +1,5 @@
+import warnings
+
 import pytest
 from mmengine.config import Config
 
@@ -38,3 +40,19 @@ def test_missing_vgg_weights_name_the_converter(repo_root):
         check_pretrained(cfg)
     cfg = Config.fromfile(f'{repo_root}/configs/deeplabv3plus_voc.py')
     check_pretrained(cfg)  # its ImageNet weights come by URL: no error
+
+
+def test_a_metric_reading_other_ground_truth_warns(shapes_root, repo_root):
+    cfg = Config.fromfile(f'{repo_root}/configs/mask_rcnn/'
+                          'mask-rcnn_r18-tiny_fpn_1xb8-1.2k_shapes-128x128.py')
+    # data moved on the command line, the metric's file left behind
+    cfg.val_dataloader.dataset.data_root = shapes_root
+    with pytest.warns(UserWarning, match='val_evaluator.ann_file is data/'
+                      'shapes/annotations/instances_val.json but the dataset '
+                      f'reads {shapes_root}/annotations/instances_val.json'):
+        check_data(cfg, ['val_dataloader'])
+    cfg.val_evaluator.ann_file = (f'{shapes_root}/annotations/'
+                                  'instances_val.json')
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        check_data(cfg, ['val_dataloader'])
