@@ -37,10 +37,19 @@ def test_config_builds_and_runs(path):
             assert DATASETS.get(ds['type']) is not None, ds['type']
             for step in ds['pipeline']:
                 assert TRANSFORMS.get(step['type']) is not None, step['type']
-    num_classes = cfg.model.decode_head.num_classes
     with torch.no_grad():
-        out = model(torch.randn(1, 3, 67, 67), mode='tensor')
-    assert out.shape[:2] == (1, num_classes)
+        if scope == 'mmdet':
+            # FPN levels, one per anchor stride, then the RPN on them
+            feats = model.extract_feat(torch.randn(1, 3, 128, 128))
+            strides = cfg.model.rpn_head.anchor_generator.strides
+            assert [f.shape[2] for f in feats] == [128 // s for s in strides]
+            assert {f.shape[1] for f in feats} == {cfg.model.neck.out_channels}
+            scores, _ = model.rpn_head(feats)
+            assert len(scores) == len(strides)
+        else:
+            num_classes = cfg.model.decode_head.num_classes
+            out = model(torch.randn(1, 3, 67, 67), mode='tensor')
+            assert out.shape[:2] == (1, num_classes)
 
 
 @pytest.mark.parametrize('base, field, expected', [

@@ -3,7 +3,8 @@
 The tool runs in the test's process: one interpreter start per config
 would cost more than the training. ``test_train_test`` covers the tools as
 subprocesses. Configs the learning tests train through tools/train.py
-(tests/test_learning) are not trained again here."""
+(tests/test_learning), and the Mask R-CNN that test_instance_tools trains
+through it, are not trained again here."""
 import glob
 import os.path as osp
 
@@ -12,6 +13,7 @@ import torch
 
 from ..test_learning.test_learning import CASES, FROM_V2, V1_CONFIG, V2_CONFIG
 from ..utils import read_log, shapes_options
+from .test_instance_tools import CONFIG as INSTANCE_TOOLS_CONFIG
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # Leaf configs in the architecture folders; the short top-level names only
@@ -44,15 +46,26 @@ def test_there_is_a_shapes_config_per_architecture():
             'unet', 'pspnet', 'mix'} <= folders
 
 
-@pytest.mark.parametrize('config', sorted(set(SHAPES_CONFIGS) - LEARNED))
+def test_the_instance_tools_test_trains_a_real_shapes_config():
+    assert INSTANCE_TOOLS_CONFIG in SHAPES_CONFIGS
+
+
+@pytest.mark.parametrize(
+    'config', sorted(set(SHAPES_CONFIGS) - LEARNED - {INSTANCE_TOOLS_CONFIG}))
 def test_shapes_config_trains(config, run_tool_in_process, shapes_root,
                               tmp_path):
     work = str(tmp_path / 'work')
+    extra = ['default_hooks.logger.interval=1']
+    metric = 'mIoU:'
+    if osp.basename(osp.dirname(config)) == 'mask_rcnn':
+        # the COCO metric reads the ground truth from the annotation file
+        extra.append('val_evaluator.ann_file=' + osp.join(
+            shapes_root, 'annotations', 'instances_val.json'))
+        metric = 'coco/segm_mAP:'
     run_tool_in_process(['tools/train.py', config, '--work-dir', work] +
-             shapes_options(shapes_root, 5,
-                            extra=['default_hooks.logger.interval=1']))
+                        shapes_options(shapes_root, 5, extra=extra))
     log = read_log(work)
     assert 'Iter(train) [5/5]' in log
-    assert 'mIoU:' in log
+    assert metric in log
     ckpt = torch.load(osp.join(work, 'iter_5.pth'))
     assert ckpt['meta']['iter'] == 5
