@@ -1,4 +1,5 @@
-"""Evaluate a checkpoint with an mmseg config (segplug's parts included)."""
+"""Evaluate a checkpoint with an mmseg or mmdet config (segplug's parts
+included); the config's default_scope says which."""
 import argparse
 import os
 import os.path as osp
@@ -15,7 +16,9 @@ def parse_args():
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save logs and metrics')
     parser.add_argument(
-        '--out', help='directory where predicted label maps are saved')
+        '--out',
+        help='where predictions are saved: a directory of label maps '
+        '(mmseg configs) or a .pkl file of results (mmdet configs)')
     parser.add_argument(
         '--show', action='store_true', help='show prediction results')
     parser.add_argument(
@@ -40,6 +43,10 @@ def parse_args():
     return args
 
 
+def is_detection(cfg: Config) -> bool:
+    return cfg.get('default_scope') == 'mmdet'
+
+
 def trigger_visualization_hook(cfg: Config, args) -> None:
     hooks = cfg.default_hooks
     if 'visualization' not in hooks:
@@ -50,7 +57,25 @@ def trigger_visualization_hook(cfg: Config, args) -> None:
         hooks.visualization.show = True
         hooks.visualization.wait_time = args.wait_time
     if args.show_dir:
+        # mmseg's and mmdet's visualizers both save PNGs under their save_dir
         cfg.visualizer.save_dir = args.show_dir
+
+
+def dump_predictions(cfg: Config, out: str) -> None:
+    if not is_detection(cfg):
+        cfg.test_evaluator['output_dir'] = out
+        cfg.test_evaluator['keep_results'] = True
+        return
+    if not out.endswith(('.pkl', '.pickle')):
+        raise ConfigError('--out: an mmdet config dumps its results to a '
+                          f'.pkl or .pickle file, got {out}')
+    evaluators = cfg.test_evaluator
+    if not isinstance(evaluators, (list, tuple)):
+        evaluators = [evaluators]
+    cfg.test_evaluator = [
+        *evaluators,
+        dict(type='DumpDetResults', out_file_path=out)
+    ]
 
 
 def build_cfg(args) -> Config:
@@ -75,8 +100,7 @@ def build_cfg(args) -> Config:
         cfg.tta_model.module = cfg.model
         cfg.model = cfg.tta_model
     if args.out is not None:
-        cfg.test_evaluator['output_dir'] = args.out
-        cfg.test_evaluator['keep_results'] = True
+        dump_predictions(cfg, args.out)
     return cfg
 
 

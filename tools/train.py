@@ -1,4 +1,4 @@
-"""Train a model from an mmseg config (segplug's parts included)."""
+"""Train a model from an mmseg or mmdet config (segplug's parts included)."""
 import argparse
 import os
 
