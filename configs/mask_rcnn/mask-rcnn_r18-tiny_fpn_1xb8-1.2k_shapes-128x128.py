@@ -63,3 +63,6 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False,
                     interval=max_iters))
 log_processor = dict(by_epoch=False)
+# unseeded runs gave segm AP50 0.788 and 0.838: fix it, as the semantic
+# shapes schedules do
+randomness = dict(seed=0)
