@@ -16,7 +16,7 @@ way; only the order of floating-point sums differs.
 Everything is plain tensor operations and runs unchanged on CPU and CUDA.
 """
 import math
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 import numpy as np
 import torch
