@@ -4,3 +4,4 @@ from .losses import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
 from .postprocessors import *  # noqa: F401,F403
 from .segmentors import *  # noqa: F401,F403
+from .roi_extractors import *  # noqa: F401,F403

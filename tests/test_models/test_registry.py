@@ -88,6 +88,15 @@ def test_every_registered_part_is_in_the_tables():
     assert _exported(segplug.evaluation, METRICS) == set(METRIC_TABLE)
 
 
+def test_every_part_in_mmdets_registries_is_known():
+    """segplug's parts for mmdet configs, each tested in its own module
+    (tests/test_models/test_roi_extractors, tests/test_datasets)."""
+    from mmdet.registry import DATASETS as DET_DATASETS
+    from mmdet.registry import MODELS as DET_MODELS
+    assert _exported(segplug.models, DET_MODELS) == {'TorchRoIExtractor'}
+    assert _exported(segplug.datasets, DET_DATASETS) == {'CheckedCocoDataset'}
+
+
 def _run_tta(tta):
     """Two flipped views of one 20x20 image merged into one prediction."""
     tta.eval()
