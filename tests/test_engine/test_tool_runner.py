@@ -21,3 +21,27 @@ def test_user_errors_become_one_line_exit():
     with pytest.raises(KeyError):  # anything else keeps its traceback
         with user_errors_exit():
             raise KeyError('bug')
+
+
+def test_config_text_is_formatted_once_per_content(repo_root, monkeypatch):
+    import copy
+
+    from mmengine.config import Config
+    from mmengine.config import config as config_module
+    path = f'{repo_root}/configs/deeplabv3plus_shapes.py'
+    cfg = load_config(path, cfg_options={'train_cfg.max_iters': 11})
+    plain = Config.fromfile(path)
+    plain.merge_from_dict({'train_cfg.max_iters': 11})
+    plain.launcher, plain.work_dir = cfg.launcher, cfg.work_dir
+    calls = []
+    format_code = config_module.FormatCode
+    monkeypatch.setattr(config_module, 'FormatCode',
+                        lambda *a, **k: calls.append(1) or format_code(
+                            *a, **k))
+    text = cfg.pretty_text
+    assert text == plain.pretty_text  # mmengine's own text
+    assert len(calls) == 2
+    # the Runner's deep copy keeps the class and the text is reused
+    assert copy.deepcopy(cfg).pretty_text == text and len(calls) == 2
+    cfg.train_cfg.max_iters = 12  # an edit is formatted anew
+    assert 'max_iters=12' in cfg.pretty_text and len(calls) == 3
