@@ -5,6 +5,7 @@ _base_ = [
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_shapes_5k.py'
 ]
 model = dict(
+    channels_last=True,  # NHWC convolutions: faster CPU training
     data_preprocessor=dict(size=(128, 128)),
     pretrained=None,
     backbone=dict(depth=18, stem_channels=16, base_channels=16),

@@ -6,6 +6,7 @@ _base_ = [
 ]
 crop_size = (128, 128)
 model = dict(
+    channels_last=True,  # NHWC convolutions: faster CPU training
     data_preprocessor=dict(size=crop_size),
     pretrained=None,
     backbone=dict(

@@ -7,6 +7,7 @@ _base_ = [
 num_classes = 5
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
+    channels_last=True,  # NHWC convolutions: faster CPU training
     data_preprocessor=dict(size=(128, 128)),
     backbone=dict(
         channels=(16, 32, 64, 128, 128),

@@ -6,6 +6,7 @@ _base_ = [
 ]
 num_classes = 5
 model = dict(
+    channels_last=True,  # NHWC convolutions: faster CPU training
     data_preprocessor=dict(size=(128, 128)),
     backbone=dict(
         _delete_=True,

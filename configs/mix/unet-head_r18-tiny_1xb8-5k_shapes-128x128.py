@@ -4,6 +4,7 @@ _base_ = [
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_shapes_5k.py'
 ]
 model = dict(
+    channels_last=True,  # NHWC convolutions: faster CPU training
     type='SegplugEncoderDecoder',
     data_preprocessor=dict(size=(128, 128)),
     backbone=dict(

@@ -6,6 +6,7 @@ _base_ = [
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_shapes.py'
 ]
 model = dict(
+    channels_last=True,  # NHWC convolutions: faster CPU training
     data_preprocessor=dict(size=(128, 128)),
     backbone=dict(base_channels=16, num_levels=4),
     decode_head=dict(

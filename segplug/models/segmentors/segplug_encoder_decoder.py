@@ -1,6 +1,7 @@
 """mmseg's EncoderDecoder with segplug's test modes and postprocessors."""
 from typing import List, Optional
 
+import torch
 from mmengine.config import ConfigDict
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
@@ -28,11 +29,15 @@ class SegplugEncoderDecoder(EncoderDecoder):
     given to inference, the un-normalised input) and sets
     ``pred_sem_seg``; ``seg_logits`` stay the network's. Under
     ``SegplugTTAModel`` it runs once, on the merged probabilities.
+
+    ``channels_last=True`` stores the 4-D weights channels-last, so that
+    convolutions run NHWC: the same numbers up to float rounding, and
+    faster convolutions on the CPU (mkldnn), above all at full resolution.
     Takes every argument of mmseg's ``EncoderDecoder``.
     """
 
     def __init__(self, *args, postprocessor: Optional[dict] = None,
-                 **kwargs):
+                 channels_last: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.postprocessor = (None if postprocessor is None else
                               MODELS.build(postprocessor))
@@ -47,6 +52,18 @@ class SegplugEncoderDecoder(EncoderDecoder):
         if mode == 'overlap_tile':
             check_tile_cfg(self.test_cfg.get('tile_size'),
                            self.test_cfg.get('margin', 0))
+        self.channels_last = channels_last
+        self._to_memory_format()
+
+    def _to_memory_format(self) -> None:
+        if self.channels_last:
+            self.to(memory_format=torch.channels_last)
+
+    def init_weights(self) -> None:
+        """mmengine's initialisation, then channels-last again for any
+        weight an initialiser replaced rather than filled."""
+        super().init_weights()
+        self._to_memory_format()
 
     def predict(self,
                 inputs: Tensor,

@@ -1,14 +1,18 @@
 import pytest
 import torch
 from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
 from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+import segplug  # noqa: F401
 
 
-def _unet(test_cfg, padding='same'):
+def _unet(test_cfg, padding='same', **kwargs):
     init_default_scope('mmseg')
     torch.manual_seed(0)
     model = MODELS.build(dict(
-        type='SegplugEncoderDecoder',
+        type='SegplugEncoderDecoder', **kwargs,
         data_preprocessor=dict(type='SegDataPreProcessor'),
         backbone=dict(type='UNetEncoder', base_channels=4, num_levels=3,
                       padding=padding),
@@ -54,3 +58,34 @@ def test_valid_unet_predicts_full_images_by_tiles():
 def test_bad_test_cfg_raises(test_cfg):
     with pytest.raises(ValueError, match='expected'):
         _unet(test_cfg)
+
+
+def test_channels_last_gives_the_same_numbers_and_stays_channels_last():
+    nchw = _unet(dict(mode='whole'))
+    nhwc = _unet(dict(mode='whole'), channels_last=True)
+    weights = [p for p in nhwc.parameters() if p.dim() == 4]
+    assert weights and all(
+        p.is_contiguous(memory_format=torch.channels_last) for p in weights)
+    assert not all(p.is_contiguous() for p in weights)  # really NHWC
+    nhwc.load_state_dict(nchw.state_dict())
+    assert all(
+        p.is_contiguous(memory_format=torch.channels_last) for p in weights)
+    inputs = torch.randn(2, 3, 32, 32)
+    samples = []
+    for _ in range(2):
+        sample = SegDataSample(metainfo=dict(img_shape=(32, 32),
+                                             pad_shape=(32, 32)))
+        sample.gt_sem_seg = PixelData(
+            data=torch.arange(32 * 32).view(1, 32, 32) % 3)
+        samples.append(sample)
+    losses = []
+    for model in (nchw, nhwc):
+        model.train()
+        torch.manual_seed(1)  # the same dropout
+        loss = sum(v for k, v in model.loss(inputs, samples).items()
+                   if 'loss' in k)
+        loss.backward()
+        losses.append(loss.detach())
+    torch.testing.assert_close(losses[0], losses[1])
+    for a, b in zip(nchw.parameters(), nhwc.parameters()):
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-6)
