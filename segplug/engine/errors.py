@@ -6,6 +6,11 @@ class ConfigError(ValueError):
     """A config or command line asks for something it cannot have."""
 
 
+class DataError(ValueError):
+    """Data a config reads cannot be used as it is, e.g. an annotation file
+    whose ids repeat."""
+
+
 class DataNotFoundError(FileNotFoundError):
     """A path a config's dataset reads does not exist."""
 
@@ -18,5 +23,5 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint needs code outside the allow-list to unpickle."""
 
 
-USER_ERRORS = (ConfigError, DataNotFoundError, DeviceError,
+USER_ERRORS = (ConfigError, DataError, DataNotFoundError, DeviceError,
                UnsafeCheckpointError)

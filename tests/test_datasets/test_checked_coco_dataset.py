@@ -132,3 +132,41 @@ def test_many_ids_are_counted_not_listed(tmp_path):
     line = _line(messages, 'degenerate polygon')
     assert 'annotation ids 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 ... (30 in all)' in (
         line)
+
+
+def _write(root, annotations):
+    (root / 'img').mkdir(exist_ok=True)
+    for i in (1, 2):
+        Image.fromarray(np.zeros((40, 50, 3), np.uint8)).save(
+            root / 'img' / f'{i}.jpg')
+    (root / 'ann.json').write_text(json.dumps(dict(
+        images=[dict(id=i, file_name=f'{i}.jpg', height=40, width=50)
+                for i in (1, 2)],
+        annotations=annotations,
+        categories=[dict(id=1, name='thing')])))
+
+
+def test_missing_boxes_come_from_the_polygons(tmp_path):
+    no_box = _ann(1, 1, [0, 0, 1, 1])
+    del no_box['bbox']
+    bad_box = dict(_ann(2, 2, [0, 0, 1, 1]), bbox=[1, 2, 3])
+    rle_only = dict(_ann(3, 2, [0, 0, 1, 1]), segmentation={'counts': 'x'})
+    del rle_only['bbox']
+    _write(tmp_path, [no_box, bad_box, rle_only])
+    ds, messages = _load(tmp_path)
+    assert 'annotation ids 1, 2' in _line(messages, 'box missing')
+    assert 'annotation ids 3' in _line(messages, 'no box and no polygon')
+    for item in ds:  # SQUARE spans 10..30
+        np.testing.assert_allclose(item['gt_bboxes'].numpy(),
+                                   [[10, 10, 30, 30]])
+
+
+def test_repeated_annotation_ids_are_one_clear_error(tmp_path):
+    from segplug.engine import USER_ERRORS, DataError
+    _write(tmp_path, [_ann(1, 1, [10, 10, 20, 20]),
+                      _ann(7, 1, [10, 10, 20, 20]),
+                      _ann(7, 2, [10, 10, 20, 20])])
+    with pytest.raises(DataError, match=r'ann.json: annotation ids are not '
+                       r'unique: 7$') as info:
+        _load(tmp_path)
+    assert isinstance(info.value, USER_ERRORS)
