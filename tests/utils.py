@@ -1,5 +1,6 @@
 """Helpers for tests that run the tools."""
 import importlib.util
+import json
 import os
 import os.path as osp
 
@@ -35,3 +36,24 @@ def load_tool(repo_root, name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+# CocoMetric's keys in COCOeval.stats order
+COCO_KEYS = ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l')
+
+
+def cocoeval_stats(gt, results_json, iou_type, drop_boxes=False):
+    """pycocotools' COCOeval run directly on ``results_json`` against the
+    ``COCO`` object ``gt``: its 12 stats."""
+    from pycocotools.cocoeval import COCOeval
+    with open(results_json) as f:
+        results = json.load(f)
+    assert results, f'{results_json} is empty'
+    if drop_boxes:
+        for r in results:
+            r.pop('bbox')
+    evaluator = COCOeval(gt, gt.loadRes(results), iou_type)
+    evaluator.evaluate()
+    evaluator.accumulate()
+    evaluator.summarize()
+    return evaluator.stats

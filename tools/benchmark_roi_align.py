@@ -2,7 +2,7 @@
 
     python tools/benchmark_roi_align.py [--cases shapes coco]
         [--repeats 5] [--warmup 1] [--threads N] [--device cpu|cuda]
-        [--tiny]
+        [--tiny] [--train-step]
 
 Each case is what one FPN level of a Mask R-CNN training step hands the
 RoI layer: a feature map, RoIs of random position and size on it (sizes
@@ -16,18 +16,29 @@ gradients differ by more than 1e-4 is not timed. Calls alternate (segplug,
 mmcv, ...) in one process at the same thread count; the table gives the
 medians after warm-up of forward alone and of forward plus backward, and
 the ratio segplug / mmcv (below 1 = segplug faster).
+
+``--train-step`` also times whole training steps (forward, losses,
+backward, AdamW) of the shapes Mask R-CNN config with each extractor, from
+the same initial weights, on batches of 8 shapes images written to a
+temporary folder.
 """
 import argparse
+import copy
 import datetime
+import itertools
 import os
-import sys
+import os.path as osp
+import tempfile
 
 import torch
 from mmcv.ops import RoIAlign as MmcvRoIAlign
 
-from benchmark_speed import device_name, interleaved
+from benchmark_speed import device_name, interleaved, print_table
 from segplug.models.roi_extractors import RoIAlign
 
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+MASK_RCNN = ('configs/mask_rcnn/'
+             'mask-rcnn_r18-tiny_fpn_1xb8-1.2k_shapes-128x128.py')
 # name: (images, channels, level size, stride, RoIs, RoI size range in
 # input pixels, sampling ratio)
 CASES = {
@@ -85,6 +96,44 @@ def _train(op, features, rois):
     return step
 
 
+def train_steps(device, batches: int):
+    """One training step each of the shapes Mask R-CNN with segplug's and
+    with mmdet's (mmcv's) RoI extractor, over the same ``batches``."""
+    from mmdet.registry import MODELS
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import Runner
+
+    from segplug.datasets import generate_shapes
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(osp.join(REPO, MASK_RCNN))
+    root = tempfile.mkdtemp(prefix='benchmark_roi_align_')
+    generate_shapes(root, num_train=8 * batches, num_val=1)
+    loader_cfg = copy.deepcopy(cfg.train_dataloader)
+    loader_cfg.update(num_workers=0, persistent_workers=False)
+    loader_cfg.dataset.data_root = root
+    loader = iter(Runner.build_dataloader(loader_cfg))
+    data = [next(loader) for _ in range(batches)]
+    steps, weights = [], None
+    for extractor in ('TorchRoIExtractor', 'SingleRoIExtractor'):
+        model_cfg = copy.deepcopy(cfg.model)
+        model_cfg.roi_head.bbox_roi_extractor.type = extractor
+        model_cfg.roi_head.mask_roi_extractor.type = extractor
+        model = MODELS.build(model_cfg)
+        if weights is None:
+            model.init_weights()
+            weights = copy.deepcopy(model.state_dict())
+        else:
+            model.load_state_dict(weights)
+        model.to(device).train()
+        wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+        cycle = itertools.cycle(data)
+        steps.append(lambda m=model, w=wrapper, c=cycle: m.train_step(
+            next(c), w))
+    return steps
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--cases', nargs='+', choices=list(CASES),
@@ -97,6 +146,9 @@ def parse_args(argv=None):
     parser.add_argument('--device', choices=['cpu', 'cuda'], default='cpu')
     parser.add_argument('--tiny', action='store_true',
                         help='4 channels and 16 RoIs: checks the script only')
+    parser.add_argument('--train-step', action='store_true',
+                        help='also time training steps of the shapes '
+                        'Mask R-CNN')
     args = parser.parse_args(argv)
     if args.repeats < 1 or args.warmup < 0 or args.threads < 1:
         parser.error('--repeats and --threads must be >= 1, --warmup >= 0')
@@ -125,19 +177,18 @@ def main(argv=None):
                 [make(op, features, rois) for op in ops], device,
                 args.warmup, args.repeats)
             rows.append((name, metric, ours * 1e3, theirs * 1e3))
+    if args.train_step:
+        (ours, _), (theirs, _) = interleaved(
+            train_steps(device, 2), device, args.warmup, args.repeats)
+        rows.append(('Mask R-CNN', 'training step ms', ours * 1e3,
+                     theirs * 1e3))
     print(f'\nsegplug RoIAlign vs mmcv, {datetime.date.today()}, torch '
           f'{torch.__version__}, {device_name(device)}, threads '
           f'{torch.get_num_threads()}, load average '
           f'{os.getloadavg()[0]:.1f}{", tiny" * args.tiny}')
     print(f'median of {args.repeats} interleaved after {args.warmup} '
           'warm-up')
-    print('\n| case | metric | segplug | mmcv | segplug/mmcv |')
-    print('| --- | --- | --- | --- | --- |')
-    for name, metric, ours, theirs in rows:
-        print(f'| {name} | {metric} | {ours:.3g} | {theirs:.3g} | '
-              f'{ours / theirs:.3f} |')
-    if failed:
-        sys.exit(f'error: outputs differ, not timed: {", ".join(failed)}')
+    print_table('case', 'mmcv', rows, failed)
 
 
 if __name__ == '__main__':

@@ -239,6 +239,19 @@ def _fmt(value, spec: str = '.3g') -> str:
     return 'n/a' if value is None else format(value, spec)
 
 
+def print_table(first: str, peer: str, rows, failed) -> None:
+    """(name, metric, segplug, peer) ``rows`` as a markdown table with the
+    ratios; then exit with an error if any of ``failed`` was not timed."""
+    print(f'\n| {first} | metric | segplug | {peer} | segplug/{peer} |')
+    print('| --- | --- | --- | --- | --- |')
+    for name, metric, ours, theirs in rows:
+        ratio = None if ours is None or not theirs else ours / theirs
+        print(f'| {name} | {metric} | {_fmt(ours)} | {_fmt(theirs)} | '
+              f'{_fmt(ratio, ".3f")} |')
+    if failed:
+        sys.exit(f'error: outputs differ, not timed: {", ".join(failed)}')
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -291,14 +304,7 @@ def main(argv=None):
           f'{os.getloadavg()[0]:.1f}{", tiny models" * args.tiny}')
     print(f'forward 1x3x{args.size}x{args.size}, train batch {args.batch}; '
           f'median of {args.repeats} interleaved after {args.warmup} warm-up')
-    print('\n| model | metric | segplug | mmseg | segplug/mmseg |')
-    print('| --- | --- | --- | --- | --- |')
-    for name, metric, ours, theirs in rows:
-        ratio = None if ours is None or not theirs else ours / theirs
-        print(f'| {name} | {metric} | {_fmt(ours)} | {_fmt(theirs)} | '
-              f'{_fmt(ratio, ".3f")} |')
-    if failed:
-        sys.exit(f'error: outputs differ, not timed: {", ".join(failed)}')
+    print_table('model', 'mmseg', rows, failed)
 
 
 if __name__ == '__main__':

@@ -9,14 +9,14 @@ import pytest
 import torch
 from mmdet.evaluation import CocoMetric
 from pycocotools.coco import COCO
-from pycocotools.cocoeval import COCOeval
 
 import segplug  # noqa: F401
 from segplug.datasets import generate_shapes
 
+from ..utils import COCO_KEYS as KEYS
+from ..utils import cocoeval_stats
+
 CLASSES = ('circle', 'square', 'triangle', 'star')
-# CocoMetric's keys in COCOeval.stats order
-KEYS = ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l')
 
 
 def _masks_of(coco, img_id, h, w):
@@ -69,20 +69,6 @@ def _predictions(coco, rng):
     return samples
 
 
-def _cocoeval(gt, results_json, iou_type, drop_boxes=False):
-    with open(results_json) as f:
-        results = json.load(f)
-    assert results, f'{results_json} is empty'
-    if drop_boxes:
-        for r in results:
-            r.pop('bbox')
-    evaluator = COCOeval(gt, gt.loadRes(results), iou_type)
-    evaluator.evaluate()
-    evaluator.accumulate()
-    evaluator.summarize()
-    return evaluator.stats
-
-
 def test_coco_metric_equals_cocoeval_on_its_results_json(tmp_path):
     generate_shapes(str(tmp_path / 'shapes'), num_train=0, num_val=30)
     gt_file = str(tmp_path / 'shapes' / 'annotations' / 'instances_val.json')
@@ -100,7 +86,7 @@ def test_coco_metric_equals_cocoeval_on_its_results_json(tmp_path):
     for iou_type in ('bbox', 'segm'):
         # segm: CocoMetric drops the boxes from the results so that
         # COCOeval sizes the detections by mask area, not box area
-        stats = _cocoeval(gt, str(tmp_path / f'results.{iou_type}.json'),
+        stats = cocoeval_stats(gt, str(tmp_path / f'results.{iou_type}.json'),
                           iou_type, drop_boxes=iou_type == 'segm')
         assert 0.2 < stats[0] < 0.9, stats  # neither trivial nor perfect
         for i, key in enumerate(KEYS):
@@ -109,7 +95,7 @@ def test_coco_metric_equals_cocoeval_on_its_results_json(tmp_path):
                 round(float(stats[i]), 3), abs=1e-9), (iou_type, key)
     # run on the file as written (boxes kept), COCOeval sizes detections
     # by box: AP, AP50 and AP75 are the same, the size buckets may differ
-    as_written = _cocoeval(gt, str(tmp_path / 'results.segm.json'), 'segm')
+    as_written = cocoeval_stats(gt, str(tmp_path / 'results.segm.json'), 'segm')
     for i, key in enumerate(KEYS[:3]):
         assert ours[f'coco/segm_{key}'] == pytest.approx(
             round(float(as_written[i]), 3), abs=1e-9), key

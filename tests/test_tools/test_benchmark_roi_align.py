@@ -10,7 +10,8 @@ from ..utils import load_tool
 
 def test_tiny_run_prints_equal_outputs_and_ratios(run_tool):
     proc = run_tool(['tools/benchmark_roi_align.py', '--tiny', '--repeats',
-                     '1', '--warmup', '0', '--threads', '1'], timeout=300)
+                     '1', '--warmup', '0', '--threads', '1', '--train-step'],
+                    timeout=300)
     out = proc.stdout
     for case in ('shapes', 'coco'):
         line = next(ln for ln in out.splitlines()
@@ -18,11 +19,11 @@ def test_tiny_run_prints_equal_outputs_and_ratios(run_tool):
         assert float(line.split('max abs diff ')[1].split(',')[0]) <= 1e-4
     assert '| case | metric | segplug | mmcv | segplug/mmcv |' in out
     rows = [line.split('|')[1:-1] for line in out.splitlines()
-            if line.startswith(('| shapes |', '| coco |'))]
+            if line.startswith(('| shapes |', '| coco |', '| Mask R-CNN |'))]
     assert [(r[0].strip(), r[1].strip()) for r in rows] == [
         (case, metric) for case in ('shapes', 'coco')
         for metric in ('forward ms', 'forward + backward ms')
-    ]
+    ] + [('Mask R-CNN', 'training step ms')]
     for _, _, ours, theirs, ratio in rows:
         assert float(ours) > 0 and float(theirs) > 0
         assert math.isfinite(float(ratio))

@@ -11,7 +11,8 @@ import os.path as osp
 import pytest
 import torch
 
-from ..test_learning.test_learning import CASES, FROM_V2, V1_CONFIG, V2_CONFIG
+from ..test_learning.test_learning import (CASES, FROM_V1, FROM_V2, V1_CONFIG,
+                                           V2_CONFIG)
 from ..utils import read_log, shapes_options
 from .test_instance_tools import CONFIG as INSTANCE_TOOLS_CONFIG
 
@@ -31,7 +32,10 @@ def _leaf(config):
     return osp.relpath(osp.normpath(osp.join(osp.dirname(path), base)), REPO)
 
 
-LEARNED = {_leaf(c) for c, *_ in (*CASES.values(), *FROM_V2.values())}
+LEARNED = {
+    _leaf(c)
+    for c, *_ in (*CASES.values(), *FROM_V1.values(), *FROM_V2.values())
+}
 LEARNED |= {V1_CONFIG, V2_CONFIG}
 pytestmark = pytest.mark.slow
 
