@@ -95,7 +95,8 @@ def test_coco_metric_equals_cocoeval_on_its_results_json(tmp_path):
                 round(float(stats[i]), 3), abs=1e-9), (iou_type, key)
     # run on the file as written (boxes kept), COCOeval sizes detections
     # by box: AP, AP50 and AP75 are the same, the size buckets may differ
-    as_written = cocoeval_stats(gt, str(tmp_path / 'results.segm.json'), 'segm')
+    as_written = cocoeval_stats(gt, str(tmp_path / 'results.segm.json'),
+                                'segm')
     for i, key in enumerate(KEYS[:3]):
         assert ours[f'coco/segm_{key}'] == pytest.approx(
             round(float(as_written[i]), 3), abs=1e-9), key
