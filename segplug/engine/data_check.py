@@ -5,9 +5,12 @@ or deep inside a worker; this names the missing path and how to get it.
 """
 import os.path as osp
 import warnings
-from typing import Iterable, Iterator, Tuple
+from typing import Iterable, Iterator, Optional, Tuple
 
-from .errors import DataNotFoundError
+from .errors import ConfigError, DataNotFoundError
+from .sample_check import DataCheckSummary, check_samples
+
+_MODES = ('error', 'warn', 'off')
 
 _HINTS = {
     'PascalVOCDataset':
@@ -45,22 +48,44 @@ def _paths(ds: dict) -> Iterator[Tuple[str, str]]:
             yield f'data_prefix.{key}', osp.join(root, sub)
 
 
-def check_data(cfg, loaders: Iterable[str]) -> None:
-    """Raise :class:`DataNotFoundError` for the first missing path read by
-    the datasets of ``cfg.<loader>`` for each loader name given (e.g.
-    'train_dataloader'); loaders absent from the config are skipped."""
+def check_data(cfg, loaders: Iterable[str]) -> Optional[DataCheckSummary]:
+    """Check the data the datasets of ``cfg.<loader>`` read, for each
+    loader name given (e.g. 'train_dataloader'); loaders absent from the
+    config are skipped.
+
+    First the paths: :class:`DataNotFoundError` for the first missing one.
+    Then, unless the config's ``data_check`` is 'off', every sample
+    (:func:`.sample_check.check_samples`): its problems are one
+    :class:`DataError` ('error', the default) or, with 'warn', the bad
+    samples are left out of the run.
+
+    Returns:
+        DataCheckSummary: What was checked; None with ``data_check='off'``.
+    """
+    mode = cfg.get('data_check', 'error')
+    if mode not in _MODES:
+        raise ConfigError(f"data_check: expected 'error', 'warn' or 'off', "
+                          f'got {mode!r}')
+    loaders = [loader for loader in loaders if cfg.get(loader)]
     for loader in loaders:
-        if not cfg.get(loader):
-            continue
-        for ds in leaf_dataset_cfgs(cfg[loader]['dataset']):
-            for what, path in _paths(ds):
-                if not osp.exists(path):
-                    hint = _HINTS.get(str(ds.get('type')),
-                                      'see the README for data preparation')
-                    hint = hint.format(data_root=ds.get('data_root', 'data'))
-                    raise DataNotFoundError(
-                        f'{loader}: {what} not found: {path}; {hint}')
+        _check_paths(cfg, loader)
         _check_ground_truth_file(cfg, loader)
+    if mode == 'off':
+        return None
+    return check_samples(cfg, [(loader, ds) for loader in loaders
+                               for ds in leaf_dataset_cfgs(
+                                   cfg[loader]['dataset'])], mode)
+
+
+def _check_paths(cfg, loader: str) -> None:
+    for ds in leaf_dataset_cfgs(cfg[loader]['dataset']):
+        for what, path in _paths(ds):
+            if not osp.exists(path):
+                hint = _HINTS.get(str(ds.get('type')),
+                                  'see the README for data preparation')
+                hint = hint.format(data_root=ds.get('data_root', 'data'))
+                raise DataNotFoundError(
+                    f'{loader}: {what} not found: {path}; {hint}')
 
 
 def _check_ground_truth_file(cfg, loader: str) -> None:
