@@ -7,27 +7,38 @@ dataset handles each the same way every time and says so once per load,
 naming the offending annotation or image ids, so a long run neither stops
 nor trains on something other than what the file says without notice.
 """
+import json
 import os.path as osp
 import warnings
 from collections import defaultdict
 from typing import Dict, List, Optional, Set, Tuple
 
+import numpy as np
 from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
 
 from ..engine.errors import DataError
+from ..engine.file_check import IMAGE
+from ..engine.file_facts import file_facts
 
 # ids listed in one warning before the rest are only counted
 _MAX_IDS = 10
+# why an image is left out, by the error of its file's facts
+_LEFT_OUT = {
+    'missing': 'file not found, image left out',
+    'corrupt': 'corrupt JPEG data, image left out',
+    '': 'file empty or does not decode, image left out',
+}
 
 
 def _polygon_area(coords: List[float]) -> float:
     """Shoelace area of a flat [x0, y0, x1, y1, ...] polygon."""
-    xs, ys = coords[0::2], coords[1::2]
-    n = len(xs)
-    return abs(
-        sum(xs[i] * ys[(i + 1) % n] - xs[(i + 1) % n] * ys[i]
-            for i in range(n))) / 2
+    # numpy: a Python loop took 0.2 s per load of the shapes' 2,000 images
+    xy = np.array(coords, dtype=np.float64)
+    xs, ys = xy[0::2], xy[1::2]
+    cross = (xs[:-1] @ ys[1:] - xs[1:] @ ys[:-1] + xs[-1] * ys[0] -
+             xs[0] * ys[-1])
+    return abs(float(cross)) / 2
 
 
 def _valid_polygon(coords) -> bool:
@@ -47,6 +58,16 @@ def _polygons_box(polygons: List[List[float]]) -> List[float]:
     return [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
 
 
+def _json_error(path: str, err: json.JSONDecodeError) -> str:
+    doc = err.doc
+    unclosed = (doc.count('{') + doc.count('[') >
+                doc.count('}') + doc.count(']'))
+    cut = (': the file ends before its brackets close, cut short by a '
+           'partial download or copy?' if unclosed else '')
+    return (f'{path}: not valid JSON at line {err.lineno} column '
+            f'{err.colno}: {err.msg}{cut}; fix or replace the file')
+
+
 def _shown(ids: List[int]) -> str:
     more = f' ... ({len(ids)} in all)' if len(ids) > _MAX_IDS else ''
     return ', '.join(str(i) for i in ids[:_MAX_IDS]) + more
@@ -57,8 +78,11 @@ class CheckedCocoDataset(CocoDataset):
     """mmdet's ``CocoDataset`` that repairs or drops bad annotations and
     warns with their ids:
 
-    - an image whose file is missing: left out (evaluation against the
-      annotation file still counts its objects);
+    - an image whose file is missing, empty, does not decode or has
+      corrupt JPEG data (:mod:`segplug.engine.file_check`): left out
+      (evaluation against the annotation file still counts its objects);
+    - an object whose category_id is not in the file's categories:
+      dropped;
     - a polygon with fewer than 3 points, an odd number of coordinates or
       zero area: the polygon is dropped; an object left with no polygon is
       dropped;
@@ -67,7 +91,9 @@ class CheckedCocoDataset(CocoDataset):
     - no box (or not 4 numbers): the box around its polygons, or, without
       polygons, the object is dropped;
     - an image with no usable object: kept for testing; for training,
-      ``filter_cfg.filter_empty_gt`` decides as in mmdet.
+      ``filter_cfg.filter_empty_gt`` decides as in mmdet;
+    - an annotation file that is not valid JSON: :class:`DataError`
+      naming its line and column.
 
     Arguments are those of ``CocoDataset``.
     """
@@ -77,6 +103,7 @@ class CheckedCocoDataset(CocoDataset):
         self._problems: Dict[Tuple[str, str], List[int]] = defaultdict(list)
         self._seen_ann_ids: Set[int] = set()
         self._repeated_ann_ids: List[int] = []
+        self._category_ids: Optional[Set[int]] = None
         try:
             data_list = super().load_data_list()
         except AssertionError:
@@ -88,19 +115,31 @@ class CheckedCocoDataset(CocoDataset):
                     f'{self.ann_file}: annotation ids are not unique: '
                     f'{_shown(self._repeated_ann_ids)}') from None
             raise
+        except json.JSONDecodeError as err:
+            raise DataError(_json_error(self.ann_file, err)) from None
+        kept = self._readable(data_list)
+        for (kind, what), ids in self._problems.items():
+            warnings.warn(f'{self.ann_file}: {what}: {kind} ids {_shown(ids)}',
+                          stacklevel=2)
+        return kept
+
+    def _readable(self, data_list: List[dict]) -> List[dict]:
+        """The images of ``data_list`` whose file decodes (facts cached as
+        the data check's, :mod:`segplug.engine.file_facts`)."""
+        facts, _ = file_facts([(IMAGE, info['img_path'])
+                               for info in data_list], self.data_root
+                              or osp.dirname(self.ann_file))
         kept = []
         for info in data_list:
-            if not osp.isfile(info['img_path']):
-                self._report('image', 'file not found, image left out',
+            error = facts[(IMAGE, info['img_path'])].get('error')
+            if error:
+                self._report('image', _LEFT_OUT.get(error, _LEFT_OUT['']),
                              info['img_id'])
                 continue
             kept.append(info)
             if not info['instances']:
                 self._report('image', 'no usable object in the image',
                              info['img_id'])
-        for (kind, what), ids in self._problems.items():
-            warnings.warn(f'{self.ann_file}: {what}: {kind} ids {_shown(ids)}',
-                          stacklevel=2)
         return kept
 
     def parse_data_info(self, raw_data_info: dict) -> dict:
@@ -120,9 +159,21 @@ class CheckedCocoDataset(CocoDataset):
     def _report(self, kind: str, what: str, id_: int) -> None:
         self._problems[(kind, what)].append(id_)
 
+    def _known_category(self, ann: dict) -> bool:
+        """Whether the annotation's category_id is in the file's
+        categories (mmdet drops the others silently, as it drops the
+        categories left out of ``metainfo.classes`` on purpose)."""
+        if self._category_ids is None:
+            self._category_ids = set(self.coco.cats)
+        return ann.get('category_id') in self._category_ids
+
     def _check_annotation(self, ann: dict, width: int,
                           height: int) -> Optional[dict]:
         """The annotation repaired, or None to drop it."""
+        if not self._known_category(ann):
+            self._report('annotation', 'category_id not in the categories, '
+                         'object dropped', ann['id'])
+            return None
         seg = ann.get('segmentation')
         if isinstance(seg, list):  # polygons (RLE dicts are left to mmdet)
             valid = [poly for poly in seg if _valid_polygon(poly)]

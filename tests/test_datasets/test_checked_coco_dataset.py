@@ -2,6 +2,7 @@
 dropped, each kind named with its ids in one warning, and loading goes on.
 """
 import json
+import shutil
 import warnings
 
 import numpy as np
@@ -170,3 +171,50 @@ def test_repeated_annotation_ids_are_one_clear_error(tmp_path):
                        r'unique: 7$') as info:
         _load(tmp_path)
     assert isinstance(info.value, USER_ERRORS)
+
+
+def test_unknown_category_ids_are_dropped_and_named(tmp_path):
+    _write(tmp_path, [_ann(1, 1, [10, 10, 20, 20]),
+                      _ann(2, 1, [10, 10, 20, 20], cat=7),
+                      _ann(3, 2, [10, 10, 20, 20], cat=9)])
+    ds, messages = _load(tmp_path)
+    assert 'annotation ids 2, 3' in _line(
+        messages, 'category_id not in the categories, object dropped')
+    assert [len(item['gt_bboxes']) for item in ds] == [1, 0]
+
+
+def test_images_that_do_not_decode_are_left_out_and_named(tmp_path):
+    _write(tmp_path, [_ann(i, i, [10, 10, 20, 20]) for i in (1, 2)])
+    for i in (3, 4, 5):
+        shutil.copy(tmp_path / 'img' / '1.jpg', tmp_path / 'img' / f'{i}.jpg')
+    coco = json.loads((tmp_path / 'ann.json').read_text())
+    coco['images'] += [dict(id=i, file_name=f'{i}.jpg', height=40, width=50)
+                       for i in (3, 4, 5)]
+    (tmp_path / 'ann.json').write_text(json.dumps(coco))
+    data = (tmp_path / 'img' / '1.jpg').read_bytes()
+    (tmp_path / 'img' / '2.jpg').write_bytes(data[:len(data) // 2])
+    (tmp_path / 'img' / '3.jpg').write_bytes(b'')
+    mid = len(data) // 2  # a repeated run of entropy-coded data
+    (tmp_path / 'img' / '4.jpg').write_bytes(data[:mid] + data[mid - 100:])
+    ds, messages = _load(tmp_path)
+    assert 'image ids 2, 3' in _line(messages, 'file empty or does not '
+                                     'decode, image left out')
+    assert 'image ids 4' in _line(messages, 'corrupt JPEG data, image left '
+                                  'out')
+    assert [item['img_id'] for item in ds] == [1, 5]
+
+
+def test_annotation_file_that_does_not_parse_names_line_and_column(
+        tmp_path):
+    from segplug.engine import DataError
+    _write(tmp_path, [_ann(1, 1, [10, 10, 20, 20])])
+    (tmp_path / 'ann.json').write_text('{"images": [\n  {"id": 1,,}\n]}')
+    with pytest.raises(DataError, match=r'ann.json: not valid JSON at line '
+                       r'2 column 12: Expecting property name'):
+        _load(tmp_path)
+    text = json.dumps(dict(images=[], annotations=[], categories=[]))
+    (tmp_path / 'ann.json').write_text(text[:-8])  # a partial download
+    with pytest.raises(DataError, match='ann.json: not valid JSON at line 1 '
+                       'column 35: Unterminated string .*: the file ends '
+                       'before its brackets close'):
+        _load(tmp_path)
