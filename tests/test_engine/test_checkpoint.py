@@ -8,7 +8,9 @@ from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner.checkpoint import _load_checkpoint
 
 import segplug  # noqa: F401  (installs the allow-list)
-from segplug.engine import UnsafeCheckpointError, load_from_local
+from segplug.engine import (CheckpointError, UnsafeCheckpointError,
+                            load_from_local)
+from segplug.engine.checkpoint import checkpoint_problem
 
 
 def _mmengine_like_checkpoint(path):
@@ -91,3 +93,86 @@ def test_plain_pickle_is_refused_with_reason(tmp_path):
 def test_missing_checkpoint_names_the_path(tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         load_from_local(str(tmp_path / 'nope.pth'))
+
+
+def _saved(path, legacy=False):
+    torch.save({'state_dict': {'w': torch.randn(64, 64)}}, path,
+               _use_new_zipfile_serialization=not legacy)
+    return path
+
+
+def _write_jpeg(path):
+    import cv2
+    with open(path, 'wb') as f:
+        f.write(cv2.imencode('.jpg', np.zeros((8, 8, 3), np.uint8))[1])
+
+
+@pytest.mark.parametrize('kind, what', [
+    ('text', "a text file starting 'model = dict("),
+    ('jpeg', 'a JPEG image'),
+    ('empty', 'an empty file'),
+])
+def test_file_that_is_no_checkpoint_is_named(tmp_path, kind, what):
+    path = str(tmp_path / 'model.pth')
+    if kind == 'text':
+        with open(path, 'w') as f:
+            f.write('model = dict(type="EncoderDecoder")\n')
+    elif kind == 'jpeg':
+        _write_jpeg(path)
+    else:
+        open(path, 'wb').close()
+    with pytest.raises(CheckpointError) as err:
+        load_from_local(path)
+    msg = str(err.value)
+    assert f'checkpoint {path} is not a PyTorch checkpoint ({what}' in msg
+    assert '\n' not in msg and 'torch.save' in msg
+    assert not isinstance(err.value, UnsafeCheckpointError)
+
+
+@pytest.mark.parametrize('legacy', [False, True])
+def test_truncated_checkpoint_is_named(tmp_path, legacy):
+    path = _saved(str(tmp_path / 'iter_4.pth'), legacy)
+    with open(path, 'rb') as f:
+        data = f.read()
+    with open(path, 'wb') as f:
+        f.write(data[:len(data) // 2])
+    with pytest.raises(CheckpointError) as err:
+        _load_checkpoint(path)
+    msg = str(err.value)
+    assert f'checkpoint {path} is truncated or corrupt' in msg
+    assert '\n' not in msg and 'intact checkpoint' in msg
+    assert checkpoint_problem(path).startswith('truncated or corrupt')
+
+
+def test_flipped_byte_is_found_though_torch_loads_it(tmp_path):
+    path = _saved(str(tmp_path / 'iter_4.pth'))
+    assert checkpoint_problem(path) is None
+    with open(path, 'r+b') as f:
+        f.seek(os.path.getsize(path) // 2)
+        byte = f.read(1)
+        f.seek(-1, 1)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    torch.load(path)  # torch does not check the CRCs
+    assert checkpoint_problem(path).startswith('corrupt (bad CRC in ')
+
+
+def test_checkpoint_problem_passes_intact_files(tmp_path):
+    assert checkpoint_problem(_saved(str(tmp_path / 'a.pth'))) is None
+    assert checkpoint_problem(_saved(str(tmp_path / 'b.pth'), True)) is None
+    assert checkpoint_problem(str(tmp_path / 'c.pth')) == 'not found'
+
+
+def test_zip_without_pickle_and_safetensors_are_named(tmp_path):
+    import zipfile
+    archive = str(tmp_path / 'weights.zip')
+    with zipfile.ZipFile(archive, 'w') as f:
+        f.writestr('readme.txt', 'hello')
+    assert checkpoint_problem(archive) == (
+        'not a PyTorch checkpoint (a zip archive without data.pkl)')
+    with pytest.raises(CheckpointError, match='without data.pkl'):
+        load_from_local(archive)
+    header = b'{"w": {"dtype": "F32", "shape": [1]}}'
+    tensors = str(tmp_path / 'model.safetensors')
+    with open(tensors, 'wb') as f:
+        f.write(len(header).to_bytes(8, 'little') + header + bytes(4))
+    assert 'a safetensors file' in checkpoint_problem(tensors)

@@ -1,0 +1,147 @@
+"""mmengine's Runner with checkpoints a kill cannot tear and checkpoints
+that must fit the model before they load."""
+import os
+import os.path as osp
+from typing import Callable, Optional, Union
+
+from mmengine.dist import master_only
+from mmengine.fileio import LocalBackend, get_file_backend
+from mmengine.model import BaseTTAModel, is_model_wrapper
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint
+from torch import nn
+
+from .checkpoint import replace_atomically, temp_name
+from .checkpoint_fit import (Fit, describe_fit, fitting_part, measure_fit,
+                             weights_of)
+from .errors import CheckpointError
+
+_PARTIAL_HINT = ('pass --cfg-options load_partial=True to load it partly '
+                 'on purpose')
+
+
+def _bare_model(model: nn.Module) -> nn.Module:
+    """The model inside DDP-like and test-time-augmentation wrappers."""
+    while is_model_wrapper(model) or isinstance(model, BaseTTAModel):
+        model = model.module
+    return model
+
+
+@RUNNERS.register_module()
+class SegplugRunner(Runner):
+    """A :class:`mmengine.runner.Runner` whose checkpoints are safe to
+    kill and to load.
+
+    * ``save_checkpoint`` writes under a hidden temporary name in the same
+      folder, syncs it and renames it: a kill mid-save leaves the previous
+      files as they were and nothing under the checkpoint's name.
+    * ``load_checkpoint`` compares the checkpoint's weights with the model
+      first. Resuming needs every weight; testing or validating needs every
+      weight outside ``auxiliary_head``; ``load_from`` for training needs
+      at least half of the parameters (a new ``num_classes`` changes only
+      the classifier), unless every tensor of the checkpoint loads (e.g.
+      backbone weights alone), and warns in one line about what it skips.
+      A config's top-level ``load_partial=True`` turns those errors into
+      warnings.
+
+    Args: those of :class:`mmengine.runner.Runner`.
+    """
+    _fit_rule = 'train'
+
+    @master_only
+    def save_checkpoint(self,
+                        out_dir: str,
+                        filename: str,
+                        file_client_args: Optional[dict] = None,
+                        *args,
+                        backend_args: Optional[dict] = None,
+                        **kwargs) -> None:
+        """:meth:`Runner.save_checkpoint`, atomic for local folders."""
+        local = (file_client_args is None and isinstance(
+            get_file_backend(out_dir, backend_args=backend_args),
+            LocalBackend))
+        if not local:
+            return super().save_checkpoint(out_dir, filename, file_client_args,
+                                           *args, backend_args=backend_args,
+                                           **kwargs)
+        tmp = temp_name(filename)
+        try:
+            super().save_checkpoint(out_dir, tmp, None, *args,
+                                    backend_args=backend_args, **kwargs)
+            replace_atomically(
+                osp.join(out_dir, tmp), osp.join(out_dir, filename))
+        finally:
+            if osp.exists(osp.join(out_dir, tmp)):
+                os.remove(osp.join(out_dir, tmp))
+
+    def resume(self, filename: str, *args, **kwargs) -> None:
+        """:meth:`Runner.resume`; the checkpoint must fit in full."""
+        self._fit_rule = 'resume'
+        try:
+            super().resume(filename, *args, **kwargs)
+        finally:
+            self._fit_rule = 'train'
+
+    def test(self) -> dict:
+        """:meth:`Runner.test`; the checkpoint must fit the segmentor."""
+        self._fit_rule = 'eval'
+        return super().test()
+
+    def val(self) -> dict:
+        """:meth:`Runner.val`; the checkpoint must fit the segmentor."""
+        self._fit_rule = 'eval'
+        return super().val()
+
+    def load_checkpoint(self,
+                        filename: str,
+                        map_location: Union[str, Callable] = 'cpu',
+                        strict: bool = False,
+                        revise_keys: list = [(r'^module.', '')]) -> dict:
+        """:meth:`Runner.load_checkpoint`, refusing a checkpoint that does
+        not fit the model (see the class) in one line."""
+        checkpoint = _load_checkpoint(filename, map_location=map_location)
+        if self._fit_rule == 'resume':
+            self._check_training_state(checkpoint, filename)
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = _bare_model(self.model)
+        weights = weights_of(checkpoint, filename, revise_keys)
+        fit = measure_fit(model, weights)
+        self._judge_fit(filename, fit, strict)
+        model.load_state_dict(fitting_part(weights, fit), strict=False)
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
+
+    @staticmethod
+    def _check_training_state(checkpoint, filename: str) -> None:
+        meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+        if (isinstance(meta, dict) and {'epoch', 'iter'} <= meta.keys()
+                and 'message_hub' in checkpoint):
+            return
+        raise CheckpointError(
+            f'checkpoint {filename} holds no training state (meta.epoch, '
+            'meta.iter, message_hub) to resume from; start from its weights '
+            f'with --cfg-options load_from={filename} instead of --resume')
+
+    def _judge_fit(self, filename: str, fit: Fit, strict: bool) -> None:
+        bad = fit.bad
+        if self._fit_rule == 'eval':
+            bad = [k for k in bad if not k.startswith('auxiliary_head.')]
+            fails = bool(bad)
+            why = 'testing needs every weight outside auxiliary_head'
+        elif self._fit_rule == 'resume' or strict:
+            fails = bool(bad)
+            why = ('resuming needs every weight' if self._fit_rule
+                   == 'resume' else 'strict loading needs every weight')
+        else:  # a checkpoint all of whose tensors load is a partial init
+            fails = fit.loaded_share < 0.5 and bool(fit.unexpected
+                                                    or fit.mismatched)
+            why = "under half of the model's parameters would load"
+        if not bad:
+            return
+        text = f'checkpoint {filename} does not fit the model: '
+        text += describe_fit(fit, bad)
+        if fails and not self.cfg.get('load_partial', False):
+            raise CheckpointError(f'{text}; {why}; {_PARTIAL_HINT}')
+        self.logger.warning(f'{text}; those keep their initial values')
