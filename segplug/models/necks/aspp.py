@@ -11,7 +11,7 @@ from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ..utils import check_positive_int
+from ..utils import PooledConvModule, check_positive_int
 
 DEFAULT_DILATIONS = {'concat': (1, 6, 12, 18), 'sum': (6, 12, 18, 24)}
 
@@ -76,6 +76,11 @@ class ASPP(BaseModule):
     1x1 convs (the VGG-16 model's fc6-fc7-fc8); the branches are summed.
     Set ``channels`` to the number of classes: the sum is then the class
     scores, and a ``ClassifierHead`` after it starts as the identity.
+
+    Batch size 1 trains: the image-level branch is a ``PooledConvModule``,
+    whose BN, given one value per channel (one pooled image), normalises
+    with its running statistics for that step instead of failing as BN does
+    ('Expected more than 1 value per channel'); batches of 2+ are unchanged.
 
     Args:
         in_channels (int): Channels of the processed feature level.
@@ -160,7 +165,7 @@ class ASPP(BaseModule):
 
         self.image_pool = nn.Sequential(
             nn.AdaptiveAvgPool2d(1),
-            ConvModule(in_channels, channels, 1, **layer_cfg)
+            PooledConvModule(in_channels, channels, 1, **layer_cfg)
         ) if image_pool else None
         self.branches = nn.ModuleList(
             self._branch(d, separable, layer_cfg) for d in self.dilations)

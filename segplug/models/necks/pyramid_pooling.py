@@ -3,13 +3,12 @@ from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ..utils import check_positive_int
+from ..utils import PooledConvModule, check_positive_int
 
 
 @MODELS.register_module()
@@ -23,6 +22,11 @@ class PyramidPooling(BaseModule):
     ``in_channels + len(bins) * channels`` channels; other levels pass
     through, so any head (mmseg's ``FCNHead`` as in PSPNet, segplug's
     ``UNetHead``, ...) can read it.
+
+    Batch size 1 trains: each pooled branch is a ``PooledConvModule``,
+    so bin 1's BN, given one value per channel (one pooled image), normalises
+    with its running statistics for that step instead of failing as BN does
+    ('Expected more than 1 value per channel'); batches of 2+ are unchanged.
 
     Args:
         in_channels (int): Channels of the processed level.
@@ -67,7 +71,7 @@ class PyramidPooling(BaseModule):
         self.stages = nn.ModuleList(
             nn.Sequential(
                 nn.AdaptiveAvgPool2d(b),
-                ConvModule(
+                PooledConvModule(
                     in_channels,
                     channels,
                     1,

@@ -1,3 +1,5 @@
+import copy
+
 import pytest
 import torch
 from mmcv.cnn import DepthwiseSeparableConvModule
@@ -144,3 +146,42 @@ def test_sum_mode_hidden_layers_follow_the_vgg_model():
     neck.eval()
     out = neck((torch.randn(1, 16, 9, 11), ))[0]
     assert out.shape == (1, 5, 9, 11)
+
+
+def _image_pool_bn(neck):
+    return neck.image_pool[1].bn
+
+
+def test_batch_of_one_trains_on_the_running_statistics():
+    """One image pools to one value per channel: the image-level BN uses its
+    running statistics for that step and keeps them; the other BNs (9x9
+    values each) learn from the batch as usual."""
+    torch.manual_seed(0)
+    neck = ASPP(in_channels=8, channels=4, dilations=(1, 2)).train()
+    pool_bn, branch_bn = _image_pool_bn(neck), neck.branches[0].bn
+    pool_bn.running_mean.fill_(-1.)
+    pool_before = pool_bn.running_mean.clone()
+    branch_before = branch_bn.running_mean.clone()
+    out = neck((torch.randn(1, 8, 9, 9), ))[0]
+    assert out.shape == (1, 4, 9, 9) and torch.isfinite(out).all()
+    out.square().mean().backward()
+    conv_grad = neck.image_pool[1].conv.weight.grad
+    assert conv_grad is not None and conv_grad.abs().sum() > 0
+    torch.testing.assert_close(pool_bn.running_mean, pool_before)
+    assert int(pool_bn.num_batches_tracked) == 0
+    assert not torch.equal(branch_bn.running_mean, branch_before)
+    assert pool_bn.training
+
+
+def test_batch_of_two_is_plain_batch_norm():
+    from mmcv.cnn import ConvModule
+    torch.manual_seed(0)
+    neck = ASPP(in_channels=8, channels=4, dilations=(1, 2)).train()
+    plain = copy.deepcopy(neck)
+    plain.image_pool[1] = ConvModule(8, 4, 1, norm_cfg=dict(type='BN'))
+    plain.image_pool[1].load_state_dict(neck.image_pool[1].state_dict())
+    x = torch.randn(2, 8, 9, 9)
+    torch.testing.assert_close(neck((x, ))[0], plain((x, ))[0])
+    torch.testing.assert_close(_image_pool_bn(neck).running_var,
+                               _image_pool_bn(plain).running_var)
+    assert int(_image_pool_bn(neck).num_batches_tracked) == 1

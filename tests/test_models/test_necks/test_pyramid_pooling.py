@@ -62,3 +62,33 @@ def test_bad_arguments_raise(kwargs, err):
 def test_wrong_input_channels_raise():
     with pytest.raises(ValueError, match='expected 16 channels, got 8'):
         PyramidPooling(in_channels=16)((torch.randn(1, 8, 4, 4), ))
+
+
+def test_batch_of_one_trains_on_the_running_statistics():
+    """Bin 1 of one image is one value per channel: its BN uses the running
+    statistics and keeps them; the larger bins' BNs learn as usual."""
+    torch.manual_seed(0)
+    neck = PyramidPooling(in_channels=8, channels=2, bins=(1, 2)).train()
+    one_bn, two_bn = neck.stages[0][1].bn, neck.stages[1][1].bn
+    out = neck((torch.randn(1, 8, 9, 11), ))[0]
+    assert out.shape == (1, 12, 9, 11) and torch.isfinite(out).all()
+    out.square().mean().backward()
+    assert neck.stages[0][1].conv.weight.grad.abs().sum() > 0
+    torch.testing.assert_close(one_bn.running_var, torch.ones(2))
+    assert int(one_bn.num_batches_tracked) == 0
+    assert int(two_bn.num_batches_tracked) == 1
+
+
+def test_batch_of_two_is_plain_batch_norm():
+    from mmcv.cnn import ConvModule
+    torch.manual_seed(0)
+    neck = PyramidPooling(in_channels=8, channels=2, bins=(1, 2)).train()
+    plain = PyramidPooling(in_channels=8, channels=2, bins=(1, 2)).train()
+    for stage in plain.stages:
+        stage[1] = ConvModule(8, 2, 1, norm_cfg=dict(type='BN'))
+    plain.load_state_dict(neck.state_dict())
+    x = torch.randn(2, 8, 9, 11)
+    torch.testing.assert_close(neck((x, ))[0], plain((x, ))[0])
+    torch.testing.assert_close(neck.stages[0][1].bn.running_mean,
+                               plain.stages[0][1].bn.running_mean)
+    assert int(neck.stages[0][1].bn.num_batches_tracked) == 1
