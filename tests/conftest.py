@@ -1,8 +1,11 @@
+import itertools
 import os
 import os.path as osp
 import runpy
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -13,12 +16,31 @@ def pytest_configure(config):
     """Under pytest-xdist each worker (and the tools it starts) uses one
     torch thread: workers with several threads each would oversubscribe the
     cores, and torch threads waiting on a descheduled sibling slow every op
-    many times over."""
+    many times over.
+
+    The data check's cache goes to one folder per test run (the workers
+    and the tools inherit it from the first process), not ~/.cache."""
+    _set_data_check_cache()
     if os.environ.get('PYTEST_XDIST_WORKER'):
         os.environ['OMP_NUM_THREADS'] = '1'
         os.environ['MKL_NUM_THREADS'] = '1'
         import torch
         torch.set_num_threads(1)
+
+
+_OWN_CACHE = []
+
+
+def _set_data_check_cache():
+    if 'SEGPLUG_CACHE_DIR' not in os.environ:
+        os.environ['SEGPLUG_CACHE_DIR'] = tempfile.mkdtemp(
+            prefix='segplug-cache-')
+        _OWN_CACHE.append(os.environ['SEGPLUG_CACHE_DIR'])
+
+
+def pytest_unconfigure(config):
+    for path in _OWN_CACHE:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _lane(item) -> int:
@@ -81,15 +103,27 @@ def run_tool(repo_root, python_exe):
     return run
 
 
+_IN_PROCESS_RUNS = itertools.count()
+
+
 @pytest.fixture
 def run_tool_in_process(repo_root, monkeypatch):
     """Run a tool's ``__main__`` in this process, as its command line would
     from the repository root: the same code as ``run_tool`` without the
-    interpreter start and imports (seconds per call)."""
+    interpreter start and imports (seconds per call).
+
+    Each training or test run gets its own experiment name: mmengine names
+    it by the second it starts and hands a second run in the same process
+    and second the first one's logger, which writes to the first's work
+    dir."""
 
     def run(args):
         monkeypatch.chdir(repo_root)
-        monkeypatch.setattr(sys, 'argv', list(args))
+        args = list(args)
+        if osp.basename(args[0]) in ('train.py', 'test.py'):
+            name = f'in-process-{os.getpid()}-{next(_IN_PROCESS_RUNS)}'
+            args += ['--cfg-options', f'experiment_name={name}']
+        monkeypatch.setattr(sys, 'argv', args)
         runpy.run_path(args[0], run_name='__main__')
 
     return run

@@ -63,8 +63,20 @@ def trigger_visualization_hook(cfg: Config, args) -> None:
 
 def dump_predictions(cfg: Config, out: str) -> None:
     if not is_detection(cfg):
-        cfg.test_evaluator['output_dir'] = out
-        cfg.test_evaluator['keep_results'] = True
+        # mmseg's IoUMetric writes the label maps; other metrics of a list
+        # (e.g. TrimapIoUMetric) take no such keys
+        evaluators = cfg.test_evaluator
+        writers = [
+            e for e in (evaluators if isinstance(evaluators, (list, tuple))
+                        else [evaluators])
+            if str(e.get('type')).split('.')[-1] == 'IoUMetric'
+        ]
+        if not writers:
+            raise ConfigError('--out DIR: expected an IoUMetric in '
+                              'test_evaluator to write the label maps')
+        for evaluator in writers:
+            evaluator['output_dir'] = out
+            evaluator['keep_results'] = True
         return
     if not out.endswith(('.pkl', '.pickle')):
         raise ConfigError('--out: an mmdet config dumps its results to a '

@@ -1,14 +1,28 @@
+from .batch_size_check import check_batch_size
 from .checkpoint import install_checkpoint_allow_list, load_from_local
+from .checkpoint_fit import Fit, measure_fit
+from .config_check import check_config
 from .data_check import check_data, check_pretrained, leaf_dataset_cfgs
 from .device import adapt_to_device, enable_amp, sync_bn_to_bn
-from .errors import (USER_ERRORS, ConfigError, DataError, DataNotFoundError,
-                     DeviceError, UnsafeCheckpointError)
+from .errors import (USER_ERRORS, CheckpointError, ConfigError, DataError,
+                     DataNotFoundError, DeviceError, TrainingError,
+                     UnsafeCheckpointError)
+from .hooks import (AtomicCheckpointHook, TrainingGuardHook,
+                    add_training_guard, use_atomic_checkpoints)
+from .hub_checkpoint import fetch_to_hub_cache, hub_cache_path
+from .resume import resolve_resume, resume_candidates
+from .sample_check import DataCheckSummary
+from .segplug_runner import SegplugRunner
 from .tool_runner import load_config, run, user_errors_exit
 
 __all__ = [
-    'ConfigError', 'check_pretrained', 'DataError', 'DataNotFoundError',
-    'DeviceError', 'USER_ERRORS',
-    'UnsafeCheckpointError', 'adapt_to_device', 'check_data', 'enable_amp',
+    'USER_ERRORS', 'AtomicCheckpointHook', 'CheckpointError', 'ConfigError',
+    'DataCheckSummary', 'DataError', 'DataNotFoundError', 'DeviceError',
+    'Fit', 'SegplugRunner', 'TrainingError', 'TrainingGuardHook',
+    'UnsafeCheckpointError', 'adapt_to_device', 'add_training_guard',
+    'check_batch_size', 'check_config', 'check_data', 'check_pretrained',
+    'enable_amp', 'fetch_to_hub_cache', 'hub_cache_path',
     'install_checkpoint_allow_list', 'leaf_dataset_cfgs', 'load_config',
-    'load_from_local', 'run', 'sync_bn_to_bn', 'user_errors_exit'
+    'load_from_local', 'measure_fit', 'resolve_resume', 'resume_candidates',
+    'run', 'sync_bn_to_bn', 'use_atomic_checkpoints', 'user_errors_exit'
 ]

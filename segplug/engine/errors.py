@@ -23,5 +23,14 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint needs code outside the allow-list to unpickle."""
 
 
-USER_ERRORS = (ConfigError, DataError, DataNotFoundError, DeviceError,
-               UnsafeCheckpointError)
+class CheckpointError(ValueError):
+    """A checkpoint file is torn, is no checkpoint, or does not fit the
+    model."""
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on as configured, e.g. the loss became NaN."""
+
+
+USER_ERRORS = (CheckpointError, ConfigError, DataError, DataNotFoundError,
+               DeviceError, TrainingError, UnsafeCheckpointError)

@@ -7,9 +7,15 @@ from typing import Dict, Iterable, Optional, Tuple
 
 from mmengine.config import Config
 
+from .batch_size_check import check_batch_size
+from .config_check import check_config
 from .data_check import check_data, check_pretrained
 from .device import adapt_to_device
 from .errors import USER_ERRORS
+from .hooks.atomic_checkpoint_hook import use_atomic_checkpoints
+from .hooks.training_guard_hook import add_training_guard
+from .resume import resolve_resume
+from .segplug_runner import SegplugRunner
 
 
 class _FormatOnceConfig(Config):
@@ -57,14 +63,34 @@ def run(cfg: Config, method: str, loaders: Iterable[str]):
     """Check the data of ``loaders``, adapt ``cfg`` to this machine, build
     the Runner (or the config's ``runner_type``) and call ``method``."""
     from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
+    check_config(cfg, loaders)
+    if method == 'train':
+        check_batch_size(cfg)
     check_data(cfg, loaders)
     if method == 'train':
         check_pretrained(cfg)
+        resolve_resume(cfg)
+        add_training_guard(cfg)
+    use_atomic_checkpoints(cfg)
     adapt_to_device(cfg)
-    runner = (Runner.from_cfg(cfg)
+    runner = (SegplugRunner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
-    return getattr(runner, method)()
+    try:
+        return getattr(runner, method)()
+    finally:
+        _stop_loader_workers(runner)
+
+
+def _stop_loader_workers(runner) -> None:
+    """Stop the persistent workers of the run's data loaders now: left to
+    the garbage collector, each waits seconds to shut down, later, in
+    whatever runs next in the process (a notebook, a test)."""
+    for name in ('_train_dataloader', '_val_dataloader', '_test_dataloader'):
+        loader = getattr(runner, name, None)
+        iterator = getattr(loader, '_iterator', None)
+        if iterator is not None and hasattr(iterator, '_shutdown_workers'):
+            iterator._shutdown_workers()
+            loader._iterator = None
 
 
 @contextmanager
