@@ -8,6 +8,7 @@ import sys
 from mmengine.config import Config, DictAction
 
 from segplug.engine import ConfigError, load_config, run, user_errors_exit
+from segplug.engine.config_types import type_name
 
 
 def parse_args():
@@ -69,7 +70,7 @@ def dump_predictions(cfg: Config, out: str) -> None:
         writers = [
             e for e in (evaluators if isinstance(evaluators, (list, tuple))
                         else [evaluators])
-            if str(e.get('type')).split('.')[-1] == 'IoUMetric'
+            if type_name(e) == 'IoUMetric'
         ]
         if not writers:
             raise ConfigError('--out DIR: expected an IoUMetric in '
@@ -100,10 +101,9 @@ def build_cfg(args) -> Config:
         if 'tta_pipeline' not in cfg or 'tta_model' not in cfg:
             raise ConfigError('--tta needs tta_pipeline and tta_model in '
                               f'the config {args.config}')
-        tta_type = cfg.tta_model.get('type')
-        tta_name = getattr(tta_type, '__name__', str(tta_type))
+        tta_name = type_name(cfg.tta_model)
         if (cfg.model.get('postprocessor')
-                and tta_name.split('.')[-1] != 'SegplugTTAModel'):
+                and tta_name != 'SegplugTTAModel'):
             raise ConfigError(
                 '--tta with a postprocessor (model.postprocessor) needs '
                 "tta_model=dict(type='SegplugTTAModel'), which runs it once "

@@ -13,6 +13,7 @@ from typing import Iterator, List, Optional, Tuple
 
 import torch
 
+from .config_types import type_name
 from .errors import ConfigError
 
 # type -> (what normalises one value per channel, the key of pool scales
@@ -35,16 +36,10 @@ _BATCH_NORMS = ('BN', 'BN2d', 'SyncBN', 'MMSyncBN')
 _SYNC_NORMS = ('SyncBN', 'MMSyncBN')
 
 
-def _type_name(part: dict) -> str:
-    kind = part.get('type')
-    name = kind if isinstance(kind, str) else getattr(kind, '__name__', '')
-    return name.split('.')[-1]
-
-
 def _parts(node, path: str) -> Iterator[Tuple[str, dict]]:
     """(path, config) of every part of ``_PARTS`` under ``node``."""
     if isinstance(node, dict):
-        if _type_name(node) in _PARTS:
+        if type_name(node) in _PARTS:
             yield path, node
         for key, value in node.items():
             yield from _parts(value, f'{path}.{key}')
@@ -84,7 +79,7 @@ def _batch_norm(part: dict, name: str, cfg) -> Optional[str]:
 
 
 def _problem(path: str, part: dict, cfg) -> Optional[str]:
-    name = _type_name(part)
+    name = type_name(part)
     what, scales_key, alternative = _PARTS[name]
     if scales_key is not None and 1 not in tuple(
             part.get(scales_key, _default(name, scales_key)) or ()):

@@ -1,8 +1,8 @@
 """Pretrained weights named by URL or ``open-mmlab://`` name, found in (or
 fetched into) torch's hub cache and loaded weights-only.
 
-mmengine's own loaders unpickle downloads with ``weights_only=False`` and,
-offline, fail with a raw ``URLError``. These look for
+mmengine's own loaders unpickle downloads without the weights-only
+restriction and, offline, fail with a raw ``URLError``. These look for
 ``<torch hub dir>/checkpoints/<file name>`` first, download there only when
 it is missing, and say in one line where to put the file when the download
 fails.

@@ -7,6 +7,7 @@ from mmengine.hooks import CheckpointHook
 from mmengine.registry import HOOKS
 
 from ..checkpoint import replace_atomically, temp_name
+from ..config_types import type_name
 
 
 @HOOKS.register_module()
@@ -87,7 +88,6 @@ def use_atomic_checkpoints(cfg) -> None:
         hooks.append(cfg.default_hooks.checkpoint)
     for hook in hooks:
         kind = hook.get('type') if isinstance(hook, dict) else None
-        if kind is CheckpointHook or (
-                isinstance(kind, str)
-                and kind.split('.')[-1] == 'CheckpointHook'):
+        if kind is CheckpointHook or (isinstance(kind, str) and type_name(
+                hook) == 'CheckpointHook'):
             hook['type'] = 'AtomicCheckpointHook'

@@ -10,6 +10,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 from mmengine.registry import HOOKS
 
+from ..config_types import type_name
 from ..errors import ConfigError, TrainingError
 
 NONFINITE_MODES = ('stop', 'skip')
@@ -20,19 +21,13 @@ def _check_mode(key: str, mode) -> None:
         raise ConfigError(f"{key}: expected 'stop' or 'skip', got {mode!r}")
 
 
-def _is_guard(hook) -> bool:
-    kind = hook.get('type') if isinstance(hook, dict) else None
-    name = kind if isinstance(kind, str) else getattr(kind, '__name__', '')
-    return name.split('.')[-1] == 'TrainingGuardHook'
-
-
 def add_training_guard(cfg) -> None:
     """Append a ``TrainingGuardHook`` to ``cfg.custom_hooks``, unless one is
     there, with the top-level key ``nonfinite_loss`` ('stop' or 'skip')."""
     mode = cfg.get('nonfinite_loss', 'stop')
     _check_mode('nonfinite_loss', mode)
     hooks = list(cfg.get('custom_hooks') or [])
-    if not any(_is_guard(hook) for hook in hooks):
+    if not any(type_name(hook) == 'TrainingGuardHook' for hook in hooks):
         hooks.append(dict(type='TrainingGuardHook', nonfinite_loss=mode))
         cfg.custom_hooks = hooks
 
