@@ -44,17 +44,28 @@ class PermutohedralLattice:
         if features.dim() != 2 or features.shape[1] < 1:
             raise ValueError('PermutohedralLattice: expected features of '
                              f'shape (N, d), got {tuple(features.shape)}')
-        n, d = features.shape
-        dp1 = d + 1
-        device = features.device
-        self.num_points, self.dim = n, d
-        feats = features.float().t().contiguous()  # (d, N): one row each
+        self.num_points, self.dim = features.shape
+        # indices in int32 where they fit (halves the index traffic)
+        entries = self.num_points * (self.dim + 1)
+        self._index_dtype = torch.int32 if entries < 2**31 else torch.long
+        elevated = self._elevate(features.float().t().contiguous())
+        rem0, rank = self._enclosing_simplex(elevated)
+        bary = self._barycentric_weights(elevated, rem0, rank)
+        keys = _KeyPacking(rem0[:self.dim].long(), self.dim)
+        uniq, perm, starts, vertex = self._number_vertices(
+            self._vertex_keys(keys, rank))
+        self.num_vertices = uniq.numel()
+        self._set_slice_and_splat(bary, vertex, perm, starts)
+        self._blur = self._blur_bags(*self._neighbours(keys, uniq))
 
-        # Elevate onto the hyperplane sum(x) = 0 of R^(d+1), scaled so
-        # that the blur below has unit standard deviation (p. 5-6); the
-        # sums run in the reference's order.
-        elevated = feats.new_empty(dp1, n)
-        inv_std = float(torch.tensor(math.sqrt(2.0 / 3.0) * dp1))  # float32
+    def _elevate(self, feats: Tensor) -> Tensor:
+        """``feats`` (d, N), one row each, on the hyperplane sum(x) = 0 of
+        R^(d+1): (d+1, N), scaled so that the blur has unit standard
+        deviation (p. 5-6); the sums run in the reference's order."""
+        d, n = feats.shape
+        elevated = feats.new_empty(d + 1, n)
+        # rounded to float32, as the reference's float is
+        inv_std = float(torch.tensor(math.sqrt(2.0 / 3.0) * (d + 1)))
         tail = feats.new_zeros(n)
         for j in range(d, 0, -1):
             scale = 1.0 / math.sqrt(j * (j + 1)) * inv_std
@@ -62,15 +73,20 @@ class PermutohedralLattice:
             elevated[j] = tail - j * cf
             tail = tail + cf
         elevated[0] = tail
+        return elevated
 
-        # The nearest remainder-0 point, then the simplex from the order of
-        # the residuals: rank = how many coordinates are larger (ties: the
-        # later coordinate ranks lower, as in the reference).
-        down = 1.0 / dp1
-        rounded = torch.round(elevated * down)
+    def _enclosing_simplex(self, elevated: Tensor):
+        """(rem0, rank), each (d+1, N): the nearest remainder-0 point, then
+        the simplex from the order of the residuals: rank = how many
+        coordinates are larger (ties: the later coordinate ranks lower, as
+        in the reference)."""
+        d = self.dim
+        dp1 = d + 1
+        rounded = torch.round(elevated * (1.0 / dp1))
         rem0 = rounded * dp1
         resid = elevated - rem0
-        rank = torch.zeros(dp1, n, dtype=torch.int16, device=device)
+        rank = torch.zeros(
+            dp1, elevated.shape[1], dtype=torch.int16, device=elevated.device)
         for i in range(d):
             for j in range(i + 1, dp1):
                 smaller = resid[i] < resid[j]
@@ -80,66 +96,94 @@ class PermutohedralLattice:
         wrap = (rank < 0).long() - (rank > d).long()
         rank += dp1 * wrap
         rem0 += dp1 * wrap
+        return rem0, rank
 
-        # Barycentric weights of the d+1 vertices (p. 10).
-        v = (elevated - rem0) * down
-        bary = v.new_zeros(d + 2, n)
+    def _barycentric_weights(self, elevated: Tensor, rem0: Tensor,
+                             rank: Tensor) -> Tensor:
+        """(d+1, N): the weight of vertex r of each point's simplex (p. 10).
+        """
+        d = self.dim
+        v = (elevated - rem0) * (1.0 / (d + 1))
+        bary = v.new_zeros(d + 2, v.shape[1])
         bary.scatter_add_(0, d - rank, v)
         bary.scatter_add_(0, d - rank + 1, -v)
         bary[0] += 1.0 + bary[d + 1]
-        bary = bary[:dp1]  # (d+1, N): weight of vertex r of each point
+        return bary[:d + 1]
 
-        # Vertex r of the simplex is rem0 + canonical[r, rank] with
-        # canonical[r, j] = r - (d+1) [j > d - r], i.e. rem0 + r, less d+1
-        # on the coordinates with rank > d - r. Keys are linear in the
-        # coordinates (see _KeyPacking), so these offsets add up per point.
-        keys = _KeyPacking(rem0[:d].long(), d)
-        steps = torch.zeros(d + 2, n, dtype=torch.long, device=device)
+    def _vertex_keys(self, keys: '_KeyPacking', rank: Tensor) -> Tensor:
+        """The key of vertex r of every point, entry r * N + point.
+
+        Vertex r of the simplex is rem0 + canonical[r, rank] with
+        canonical[r, j] = r - (d+1) [j > d - r], i.e. rem0 + r, less d+1 on
+        the coordinates with rank > d - r. Keys are linear in the
+        coordinates (see _KeyPacking), so these offsets add up per point.
+        """
+        d, n = self.dim, self.num_points
+        steps = torch.zeros(d + 2, n, dtype=torch.long, device=rank.device)
         steps.scatter_add_(0, d + 1 - rank[:d],
                            keys.drops[:, None].expand(d, n))
-        packed = steps.cumsum_(0)[:dp1]  # (d+1, N), entry r * N + point
+        packed = steps.cumsum_(0)[:d + 1]
         packed += keys.base
-        packed += (torch.arange(dp1, device=device) * keys.raise_all)[:, None]
-        sorted_keys, perm = torch.sort(
-            packed.view(-1).to(keys.dtype), stable=True)
+        packed += (torch.arange(d + 1, device=rank.device) *
+                   keys.raise_all)[:, None]
+        return packed.view(-1).to(keys.dtype)
+
+    def _number_vertices(self, packed: Tensor):
+        """(unique keys sorted, the sort's permutation of ``packed``, where
+        each unique key starts in it, the vertex number of each entry)."""
+        sorted_keys, perm = torch.sort(packed, stable=True)
         new = torch.ones_like(sorted_keys, dtype=torch.bool)
         new[1:] = sorted_keys[1:] != sorted_keys[:-1]
         starts = new.nonzero().view(-1)
         uniq = sorted_keys.index_select(0, starts)
-        m = uniq.numel()
-        self.num_vertices = m
-        # indices in int32 where they fit (halves the index traffic)
-        index = torch.int32 if n * dp1 < 2**31 else torch.long
-        vertex = torch.empty(dp1 * n, dtype=index, device=device)
+        index = self._index_dtype
+        vertex = torch.empty(packed.numel(), dtype=index, device=packed.device)
         vertex.scatter_(0, perm, new.cumsum(0, dtype=index).sub_(1))
+        return uniq, perm, starts, vertex
 
-        # All three maps are weighted gathers, run by embedding_bag (a
-        # fused gather and weighted sum per output row).
-        # Slice (N from M): the d+1 vertices of each point; the 1/(1 +
-        # 2^-d) scale makes the sliced result match the Gaussian's peak.
+    def _set_slice_and_splat(self, bary: Tensor, vertex: Tensor, perm: Tensor,
+                             starts: Tensor) -> None:
+        """The indices and weights of slice and splat.
+
+        All three maps are weighted gathers, run by embedding_bag (a fused
+        gather and weighted sum per output row). Slice (N from M): the d+1
+        vertices of each point; the 1/(1 + 2^-d) scale makes the sliced
+        result match the Gaussian's peak. Splat (M from N): its unscaled
+        transpose, one bag of points per vertex (the sorted order groups
+        them).
+        """
+        d, n = self.dim, self.num_points
         alpha = 1.0 / (1.0 + 2.0**-d)
-        self._slice_index = vertex.view(dp1, n).t().contiguous()
+        self._slice_index = vertex.view(d + 1, n).t().contiguous()
         self._slice_weight = (bary * alpha).t().contiguous()
-        # Splat (M from N): its unscaled transpose, one bag of points per
-        # vertex (the sorted order groups them).
         self._splat_weight = bary.reshape(-1).index_select(0, perm)
-        self._splat_index = perm.to(index).remainder_(n)
-        self._splat_offsets = starts.to(index)
+        self._splat_index = perm.to(self._index_dtype).remainder_(n)
+        self._splat_offsets = starts.to(self._index_dtype)
 
-        # Blur along each axis j: a vertex plus half of each neighbour; key
-        # -1 everywhere except +d at j, and the opposite neighbour, which is
-        # found as the inverse of the first relation. Absent neighbours get
-        # weight 0 (and their own index).
+    def _neighbours(self, keys: '_KeyPacking', uniq: Tensor):
+        """(pos, found), each (d+1, M): for each axis j and vertex, where in
+        ``uniq`` its neighbour along j (key -1 everywhere except +d at j)
+        is, and whether the lattice has it."""
+        d = self.dim
         deltas = []
-        for j in range(dp1):
+        for j in range(d + 1):
             step = [-1] * d
             if j < d:
                 step[j] = d
             deltas.append(keys.change(step))
         query = uniq + torch.tensor(deltas, dtype=uniq.dtype,
-                                    device=device)[:, None]  # (d+1, M)
-        pos = _searchsorted(uniq, query).clamp_(max=m - 1)
+                                    device=uniq.device)[:, None]
+        pos = _searchsorted(uniq, query).clamp_(max=uniq.numel() - 1)
         found = uniq.index_select(0, pos.view(-1)).view_as(pos) == query
+        return pos, found
+
+    def _blur_bags(self, pos: Tensor, found: Tensor) -> list:
+        """(index, weight) per axis, each (M, 3): a vertex plus half of each
+        neighbour along the axis, the one at ``pos`` and the opposite one,
+        which is found as the inverse of the first relation. Absent
+        neighbours get weight 0 (and their own index)."""
+        dp1, m = pos.shape
+        device, index = pos.device, self._index_dtype
         own = torch.arange(m, dtype=index, device=device)
         bag_index = torch.empty(dp1, m, 3, dtype=index, device=device)
         bag_weight = torch.empty(dp1, m, 3, device=device)
@@ -157,7 +201,7 @@ class PermutohedralLattice:
         bag_index[..., 2] = opposite[:-1].view(dp1, m)
         weight = bag_weight.new_zeros(dp1 * m + 1).scatter_(0, slot, 0.5)
         bag_weight[..., 2] = weight[:-1].view(dp1, m)
-        self._blur = list(zip(bag_index, bag_weight))
+        return list(zip(bag_index, bag_weight))
 
     def filter(self,
                values: Tensor,
