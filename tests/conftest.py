@@ -78,7 +78,7 @@ def python_exe():
 @pytest.fixture(scope='session')
 def shapes_root(tmp_path_factory):
     """A small shapes data set shared by the tests that only read it."""
-    from segplug.datasets import generate_shapes
+    from segplug.data_preparation import generate_shapes
     root = tmp_path_factory.mktemp('shapes')
     generate_shapes(str(root), num_train=16, num_val=8, size=64, seed=1)
     return str(root)

@@ -22,16 +22,14 @@ pydensecrf on the CPU.
 import argparse
 import datetime
 import os.path as osp
-import platform
-import statistics
 import sys
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from segplug.models.postprocessors import dense_crf
+from segplug.utils import device_name, interleaved
 
 LARGEFOV = dict(
     bi_weight=4.0,
@@ -87,37 +85,28 @@ def reference_crf(probs: np.ndarray, image: np.ndarray, num_iters: int,
     return np.asarray(crf.inference(num_iters)).reshape(c, h, w)
 
 
-def _timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
-
-
 def benchmark(image, probs, iters, repeats, warmup, device):
     """Rows (iterations, reference s, segplug s, ratio, agreement)."""
     probs_np = probs.numpy()
     probs_dev = probs.to(device)
     image_dev = torch.from_numpy(image).to(device)
-
-    def ours(n):
-        out = dense_crf(probs_dev, image_dev, num_iters=n, **LARGEFOV)
-        if out.is_cuda:
-            torch.cuda.synchronize()
-        return out
-
     rows = []
     for n in iters:
-        ref_t, our_t = [], []
-        for i in range(warmup + repeats):
-            t_ref, q_ref = _timed(
-                lambda: reference_crf(probs_np, image, n, **LARGEFOV))
-            t_our, q_our = _timed(lambda: ours(n))
-            if i >= warmup:
-                ref_t.append(t_ref)
-                our_t.append(t_our)
-        agree = float((q_ref.argmax(0) == q_our.argmax(0).cpu().numpy()
-                       ).mean())
-        ref_s, our_s = statistics.median(ref_t), statistics.median(our_t)
+        # the last call's marginals of each, for the agreement
+        last = {}
+
+        def ref_step():
+            last['ref'] = reference_crf(probs_np, image, n, **LARGEFOV)
+
+        def our_step():
+            last['ours'] = dense_crf(probs_dev, image_dev, num_iters=n,
+                                     **LARGEFOV)
+
+        (ref_s, _), (our_s, _) = interleaved(
+            [ref_step, our_step], torch.device(device), warmup, repeats,
+            memory=False)
+        agree = float((last['ref'].argmax(0) ==
+                       last['ours'].argmax(0).cpu().numpy()).mean())
         rows.append((n, ref_s, our_s, our_s / ref_s, agree))
     return rows
 
@@ -160,8 +149,7 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     image = sample_photo(args.size, args.image)
     probs = noisy_probs(image, args.labels)
-    device = (torch.cuda.get_device_name() if args.device == 'cuda' else
-              platform.processor() or platform.machine())
+    device = device_name(torch.device(args.device))
     print(f'{datetime.date.today()} | {device} | torch {torch.__version__} '
           f'| threads {args.threads} | segplug on {args.device}, pydensecrf '
           f'on cpu | image {args.size[0]}x{args.size[1]}, {args.labels} '

@@ -17,25 +17,28 @@ import multiprocessing
 import os
 import os.path as osp
 import shutil
-import statistics
 import tempfile
 import time
 
 import cv2
 import numpy as np
+import torch
+from mmcv.transforms import LoadImageFromFile
 from mmengine.config import Config
+from mmseg.datasets.transforms import LoadAnnotations
 from PIL import Image
 
-from segplug.datasets.shapes import voc_palette
+from segplug.data_preparation import voc_palette
 from segplug.engine import check_data
+from segplug.utils import interleaved
 
 WIDTH, HEIGHT = 500, 375
 _NOISE_BANK = 4
 
 
 def _noise_bank(seed: int) -> list:
-    """A few noise fields to crop from: drawing fresh noise per image took
-    most of the generation time."""
+    """A few noise fields to crop from: drawing fresh noise per image would
+    take most of the generation time."""
     rng = np.random.default_rng(seed)
     bank = []
     for _ in range(_NOISE_BANK):
@@ -106,12 +109,9 @@ def voc_config(root: str, work_dir: str) -> Config:
             pipeline=pipeline))))
 
 
-def time_loading(root: str, count: int) -> float:
-    """Seconds per sample of the training pipeline's loading transforms."""
-    from mmcv.transforms import LoadImageFromFile
-    from mmseg.datasets.transforms import LoadAnnotations
+def load(root: str, count: int) -> None:
+    """The training pipeline's loading transforms on ``count`` samples."""
     load_img, load_ann = LoadImageFromFile(), LoadAnnotations()
-    start = time.perf_counter()
     for i in range(count):
         name = f'{i:06d}'
         results = load_img(dict(img_path=osp.join(
@@ -120,14 +120,23 @@ def time_loading(root: str, count: int) -> float:
             root, 'SegmentationClass', name + '.png'),
             reduce_zero_label=False, seg_fields=[])
         load_ann(results)
-    return (time.perf_counter() - start) / count
 
 
-def time_check(cfg: Config, cache: str):
-    os.environ['SEGPLUG_CACHE_DIR'] = cache
-    start = time.perf_counter()
-    summary = check_data(cfg, ['train_dataloader'])
-    return time.perf_counter() - start, summary
+def check_steps(cfg: Config, tmp: str) -> tuple:
+    """The cold check (each call on a fresh, empty cache), the cached check
+    (on the cache the cold call before it filled) and the list the cold
+    calls append their summaries to."""
+    summaries = []
+
+    def cold():
+        os.environ['SEGPLUG_CACHE_DIR'] = osp.join(
+            tmp, f'cache{len(summaries)}')
+        summaries.append(check_data(cfg, ['train_dataloader']))
+
+    def cached():
+        check_data(cfg, ['train_dataloader'])
+
+    return cold, cached, summaries
 
 
 def main():
@@ -148,24 +157,21 @@ def main():
                    for e in os.scandir(osp.join(root, sub)))
         print(f'generated {args.num} pairs ({size / 2**20:.0f} MiB) in '
               f'{time.perf_counter() - start:.0f} s')
-        cfg = voc_config(root, osp.join(tmp, 'work'))
-        cold, cached, loading = [], [], []
-        for rep in range(args.repeats):
-            cache = osp.join(tmp, f'cache{rep}')
-            seconds, summary = time_check(cfg, cache)
-            cold.append(seconds)
-            cached.append(time_check(cfg, cache)[0])
-            loading.append(time_loading(root, args.peer_samples))
-        report(args.num, summary, cold, cached, loading)
+        cold, cached, summaries = check_steps(
+            voc_config(root, osp.join(tmp, 'work')), tmp)
+        (cold_s, _), (cached_s, _), (load_s, _) = interleaved(
+            [cold, cached, lambda: load(root, args.peer_samples)],
+            torch.device('cpu'), 0, args.repeats, memory=False)
+        report(args.num, summaries[-1], args.repeats, cold_s, cached_s,
+               load_s / args.peer_samples)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def report(num, summary, cold, cached, loading) -> None:
-    cold, cached = statistics.median(cold), statistics.median(cached)
-    epoch = statistics.median(loading) * num
+def report(num, summary, repeats, cold, cached, per_sample) -> None:
+    epoch = per_sample * num
     print(f'{summary.samples} samples, {summary.files} files, '
-          f'{os.cpu_count()} CPUs, median of {len(loading)}:')
+          f'{os.cpu_count()} CPUs, median of {repeats}:')
     print(f'  check, cold:   {cold:6.1f} s ({summary.files / cold:.0f} '
           'files/s)')
     print(f'  check, cached: {cached:6.2f} s')

@@ -1,4 +1,5 @@
-"""Time segplug's RoIAlign against mmcv's compiled op, at equal outputs.
+"""Time segplug's GatherRoIAlign against mmcv's compiled RoIAlign, at equal
+outputs.
 
     python tools/benchmark_roi_align.py [--cases shapes coco]
         [--repeats 5] [--warmup 1] [--threads N] [--device cpu|cuda]
@@ -26,15 +27,14 @@ import argparse
 import copy
 import datetime
 import itertools
-import os
 import os.path as osp
 import tempfile
 
 import torch
 from mmcv.ops import RoIAlign as MmcvRoIAlign
 
-from benchmark_speed import device_name, interleaved, print_table
-from segplug.models.roi_extractors import RoIAlign
+from segplug.models.roi_extractors import GatherRoIAlign
+from segplug.utils import interleaved, print_table, run_conditions
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MASK_RCNN = ('configs/mask_rcnn/'
@@ -105,7 +105,7 @@ def train_steps(device, batches: int):
     from mmengine.registry import init_default_scope
     from mmengine.runner import Runner
 
-    from segplug.datasets import generate_shapes
+    from segplug.data_preparation import generate_shapes
     init_default_scope('mmdet')
     cfg = Config.fromfile(osp.join(REPO, MASK_RCNN))
     root = tempfile.mkdtemp(prefix='benchmark_roi_align_')
@@ -164,7 +164,7 @@ def main(argv=None):
     rows, failed = [], []
     for name in args.cases:
         features, rois, kwargs = make_case(name, device, args.tiny)
-        ops = (RoIAlign(**kwargs), MmcvRoIAlign(**kwargs))
+        ops = (GatherRoIAlign(**kwargs), MmcvRoIAlign(**kwargs))
         diff = compare(ops, features, rois)
         print(f'{name}: outputs and gradients equal (max abs diff '
               f'{diff:.2e}, {len(rois)} RoIs)')
@@ -182,10 +182,8 @@ def main(argv=None):
             train_steps(device, 2), device, args.warmup, args.repeats)
         rows.append(('Mask R-CNN', 'training step ms', ours * 1e3,
                      theirs * 1e3))
-    print(f'\nsegplug RoIAlign vs mmcv, {datetime.date.today()}, torch '
-          f'{torch.__version__}, {device_name(device)}, threads '
-          f'{torch.get_num_threads()}, load average '
-          f'{os.getloadavg()[0]:.1f}{", tiny" * args.tiny}')
+    print(f'\nsegplug RoIAlign vs mmcv, {datetime.date.today()}, '
+          f'{run_conditions(device)}{", tiny" * args.tiny}')
     print(f'median of {args.repeats} interleaved after {args.warmup} '
           'warm-up')
     print_table('case', 'mmcv', rows, failed)

@@ -26,16 +26,9 @@ On a machine other jobs keep busy, use ``--threads`` below the free cores:
 torch threads waiting on a descheduled sibling slow every op many times.
 """
 import argparse
-import ctypes
 import datetime
-import gc
 import logging
-import os
 import os.path as osp
-import platform
-import statistics
-import sys
-import time
 
 import torch
 from mmengine.config import Config
@@ -46,10 +39,10 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
+from segplug.converters import (MMSEG_HEADS, convert_mmseg_checkpoint,
+                                mmseg_config_file)
 from segplug.engine import sync_bn_to_bn
-from segplug.models.utils.mmseg_converter import (MMSEG_HEADS,
-                                                  convert_mmseg_checkpoint,
-                                                  mmseg_config_file)
+from segplug.utils import interleaved, print_table, run_conditions
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PAIRS = {eq.model: eq for eq in MMSEG_HEADS.values()}
@@ -93,72 +86,6 @@ def init_quietly(model: torch.nn.Module) -> None:
         model.init_weights()
     finally:
         logger.setLevel(level)
-
-
-def _proc_status_bytes(field: str) -> int:
-    with open('/proc/self/status') as f:
-        line = next(ln for ln in f if ln.startswith(field + ':'))
-    return int(line.split()[1]) * 1024
-
-
-class PeakMemory:
-    """Peak memory of the ``with`` block above its start, in bytes; None on
-    a CPU without a resettable peak resident set (not Linux >= 4.0)."""
-    can_reset_hwm = os.access('/proc/self/clear_refs', os.W_OK)
-
-    def __init__(self, device: torch.device):
-        self.device = device
-        self.peak = None
-
-    def __enter__(self):
-        gc.collect()
-        if self.device.type == 'cuda':
-            torch.cuda.reset_peak_memory_stats(self.device)
-            self.base = torch.cuda.memory_allocated(self.device)
-        elif self.can_reset_hwm:
-            # Freed heap still counts as resident: give it back first.
-            getattr(ctypes.CDLL(None), 'malloc_trim', lambda pad: 0)(0)
-            with open('/proc/self/clear_refs', 'w') as f:
-                f.write('5')
-            self.base = _proc_status_bytes('VmRSS')
-        return self
-
-    def __exit__(self, *exc):
-        if self.device.type == 'cuda':
-            peak = torch.cuda.max_memory_allocated(self.device)
-            self.peak = peak - self.base
-        elif self.can_reset_hwm:
-            self.peak = max(_proc_status_bytes('VmHWM') - self.base, 0)
-
-
-def measure(step, device: torch.device):
-    """(seconds, peak MiB or None) of one call of ``step``."""
-    with PeakMemory(device) as memory:
-        if device.type == 'cuda':
-            torch.cuda.synchronize(device)
-        start = time.perf_counter()
-        step()
-        if device.type == 'cuda':
-            torch.cuda.synchronize(device)
-        seconds = time.perf_counter() - start
-    return seconds, (None if memory.peak is None else memory.peak / 2**20)
-
-
-def interleaved(steps, device, warmup: int, repeats: int):
-    """Medians of (seconds, peak bytes) of each step, run in turn."""
-    for _ in range(warmup):
-        for step in steps:
-            step()
-    runs = [[] for _ in steps]
-    for _ in range(repeats):
-        for step, run in zip(steps, runs):
-            run.append(measure(step, device))
-    return [(statistics.median(s for s, _ in run), _median_or_none(
-        [m for _, m in run])) for run in runs]
-
-
-def _median_or_none(values):
-    return None if None in values else statistics.median(values)
 
 
 def forward_step(model, x):
@@ -224,34 +151,6 @@ def benchmark_pair(name, args, device):
     ]
 
 
-def device_name(device: torch.device) -> str:
-    if device.type == 'cuda':
-        return torch.cuda.get_device_name(device)
-    try:
-        with open('/proc/cpuinfo') as f:
-            line = next(ln for ln in f if ln.startswith('model name'))
-        return 'CPU ' + line.split(':', 1)[1].strip()
-    except (OSError, StopIteration):
-        return 'CPU ' + (platform.processor() or platform.machine())
-
-
-def _fmt(value, spec: str = '.3g') -> str:
-    return 'n/a' if value is None else format(value, spec)
-
-
-def print_table(first: str, peer: str, rows, failed) -> None:
-    """(name, metric, segplug, peer) ``rows`` as a markdown table with the
-    ratios; then exit with an error if any of ``failed`` was not timed."""
-    print(f'\n| {first} | metric | segplug | {peer} | segplug/{peer} |')
-    print('| --- | --- | --- | --- | --- |')
-    for name, metric, ours, theirs in rows:
-        ratio = None if ours is None or not theirs else ours / theirs
-        print(f'| {name} | {metric} | {_fmt(ours)} | {_fmt(theirs)} | '
-              f'{_fmt(ratio, ".3f")} |')
-    if failed:
-        sys.exit(f'error: outputs differ, not timed: {", ".join(failed)}')
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -298,10 +197,8 @@ def main(argv=None):
             failed.append(name)
         else:
             rows += pair_rows
-    print(f'\nsegplug vs mmseg, {datetime.date.today()}, torch '
-          f'{torch.__version__}, {device_name(device)}, '
-          f'threads {torch.get_num_threads()}, load average '
-          f'{os.getloadavg()[0]:.1f}{", tiny models" * args.tiny}')
+    print(f'\nsegplug vs mmseg, {datetime.date.today()}, '
+          f'{run_conditions(device)}{", tiny models" * args.tiny}')
     print(f'forward 1x3x{args.size}x{args.size}, train batch {args.batch}; '
           f'median of {args.repeats} interleaved after {args.warmup} warm-up')
     print_table('model', 'mmseg', rows, failed)

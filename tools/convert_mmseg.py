@@ -19,9 +19,8 @@ import torch
 # Imported for its weights-only allow-list: model-zoo checkpoints carry
 # numpy scalars and HistoryBuffers beside the weights.
 import segplug  # noqa: F401
+from segplug.converters import MMSEG_HEADS, convert_mmseg_checkpoint
 from segplug.engine import load_from_local
-from segplug.models.utils.mmseg_converter import (MMSEG_HEADS,
-                                                  convert_mmseg_checkpoint)
 
 
 def _dataset_meta(meta: dict) -> dict:

@@ -10,7 +10,7 @@ import sys
 
 import torch
 
-from segplug.models.backbones.vgg_converter import convert_torchvision_vgg16
+from segplug.converters import convert_torchvision_vgg16
 
 
 def main():

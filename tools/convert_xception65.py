@@ -13,8 +13,7 @@ import sys
 
 import torch
 
-from segplug.models.backbones.xception65_converter import \
-    convert_timm_xception65
+from segplug.converters import convert_timm_xception65
 
 
 def main():

@@ -1,7 +1,7 @@
 """Write the synthetic shapes data set (VOC layout + COCO instances json)."""
 import argparse
 
-from segplug.datasets import generate_shapes
+from segplug.data_preparation import generate_shapes
 
 
 def main():

@@ -8,7 +8,7 @@ Converts ``benchmark_RELEASE/dataset/cls/*.mat`` to palette PNGs in
 import argparse
 import sys
 
-from segplug.datasets.voc_aug import VOCPrepareError, prepare_voc_aug
+from segplug.data_preparation import VOCPrepareError, prepare_voc_aug
 
 
 def main():

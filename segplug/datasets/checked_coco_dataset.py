@@ -33,7 +33,7 @@ _LEFT_OUT = {
 
 def _polygon_area(coords: List[float]) -> float:
     """Shoelace area of a flat [x0, y0, x1, y1, ...] polygon."""
-    # numpy: a Python loop took 0.2 s per load of the shapes' 2,000 images
+    # numpy: a Python loop costs 0.2 s per load of the shapes' 2,000 images
     xy = np.array(coords, dtype=np.float64)
     xs, ys = xy[0::2], xy[1::2]
     cross = (xs[:-1] @ ys[1:] - xs[1:] @ ys[:-1] + xs[-1] * ys[0] -

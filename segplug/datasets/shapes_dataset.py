@@ -2,7 +2,7 @@
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from .shapes import SHAPES_CLASSES, SHAPES_PALETTE
+from ..data_preparation import SHAPES_CLASSES, SHAPES_PALETTE
 
 
 @DATASETS.register_module()

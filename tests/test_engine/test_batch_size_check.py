@@ -120,8 +120,8 @@ def test_the_named_heads_do_fail_at_batch_one(head):
 
 def test_shapes_config_trains_at_batch_size_one(run_tool_in_process,
                                                 shapes_root, tmp_path):
-    """segplug's ASPP neck: its image pooling BN at batch 1 no longer stops
-    the run at iteration 1."""
+    """segplug's ASPP neck: its image pooling BN at batch 1 does not stop the
+    run at iteration 1."""
     work = str(tmp_path / 'work')
     run_tool_in_process(
         ['tools/train.py', SHAPES, '--work-dir', work] + shapes_options(

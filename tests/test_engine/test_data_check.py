@@ -13,7 +13,7 @@ import pytest
 from mmengine.config import Config
 from PIL import Image
 
-from segplug.datasets.shapes import voc_palette
+from segplug.data_preparation import voc_palette
 from segplug.engine import (ConfigError, DataError, DataNotFoundError,
                             check_data)
 from segplug.engine.file_check import inspect_file
@@ -278,7 +278,7 @@ def test_second_check_decodes_nothing(voc, monkeypatch):
 
 
 def test_many_files_are_decoded_in_worker_processes(tmp_path, repo_root):
-    from segplug.datasets import generate_shapes
+    from segplug.data_preparation import generate_shapes
     root = tmp_path / 'many'
     generate_shapes(str(root), num_train=110, num_val=0, size=32)
     _image(root, 'train_00100').write_bytes(b'\xff\xd8\xff')

@@ -11,7 +11,7 @@ from mmdet.evaluation import CocoMetric
 from pycocotools.coco import COCO
 
 import segplug  # noqa: F401
-from segplug.datasets import generate_shapes
+from segplug.data_preparation import generate_shapes
 
 from ..utils import COCO_KEYS as KEYS
 from ..utils import cocoeval_stats

@@ -5,8 +5,8 @@ pixel background: IoU ~90 on one class of five); telling circles, squares,
 triangles and stars apart by their outline is what lifts mIoU past the
 thresholds, above the ~30 of a model that only separates objects from
 background. Schedules are shortened to fit the suite; the thresholds sit
-under what these runs reached when they were set (2026-11-21, one torch
-thread).
+under what these runs reach at one torch thread (the figures beside the
+cases below).
 
 The narrow ResNet-18 models sit near 30 for their first ~1,000 iterations
 from scratch, while the backbone learns what an outline is. DeepLab v2
@@ -14,10 +14,10 @@ learns from scratch; DeepLab v3 and PSPNet then start from its backbone, as
 their papers start from an ImageNet one, so their tests check what they add
 (the context module and head) in a few hundred iterations; the backbone
 is trained once per run and shared by the pytest-xdist workers. DeepLab v3+
-gained nothing from that backbone in 600 iterations (25 mIoU at output
+gains nothing from that backbone in 600 iterations (25 mIoU at output
 stride 16, 30 at 8), so it trains from scratch at its config's stride 16.
 The VGG models and U-Net learn from the start; FCN-8s starts from DeepLab
-v1's VGG-16 in the same way (from scratch it reached 54.5 in 600
+v1's VGG-16 in the same way (from scratch it reaches 54.5 in 600
 iterations).
 
 Mask R-CNN learns the shapes' COCO instances from scratch; its test also
@@ -83,7 +83,7 @@ def _shared_dir(tmp_path_factory):
 def shapes_full(tmp_path_factory):
     """Generated once per run: the first worker to take the lock writes it.
     """
-    from segplug.datasets import generate_shapes
+    from segplug.data_preparation import generate_shapes
     root = str(_shared_dir(tmp_path_factory) / 'shapes_full')
     with FileLock(root + '.lock'):
         generate_shapes(root, num_train=2000, num_val=100)

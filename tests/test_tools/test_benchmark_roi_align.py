@@ -1,7 +1,6 @@
 """tools/benchmark_roi_align.py at a tiny setting: the equality check and
 the table. Full-size figures are not a test."""
 import math
-import os.path as osp
 
 import pytest
 
@@ -31,8 +30,7 @@ def test_tiny_run_prints_equal_outputs_and_ratios(run_tool):
             float(ours) / float(theirs), rel=0.01, abs=1e-3)
 
 
-def test_bad_arguments_are_one_clear_line(repo_root, monkeypatch, capsys):
-    monkeypatch.syspath_prepend(osp.join(repo_root, 'tools'))
+def test_bad_arguments_are_one_clear_line(repo_root, capsys):
     bench = load_tool(repo_root, 'benchmark_roi_align')
     with pytest.raises(SystemExit) as info:
         bench.parse_args(['--repeats', '0'])

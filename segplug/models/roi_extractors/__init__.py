@@ -1,4 +1,4 @@
-from .torch_roi_align import RoIAlign, roi_align
+from .gather_roi_align import GatherRoIAlign, gather_roi_align
 from .torch_roi_extractor import TorchRoIExtractor
 
-__all__ = ['RoIAlign', 'TorchRoIExtractor', 'roi_align']
+__all__ = ['GatherRoIAlign', 'TorchRoIExtractor', 'gather_roi_align']

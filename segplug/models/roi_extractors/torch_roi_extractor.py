@@ -1,18 +1,19 @@
-"""mmdet's single-level RoI extractor on segplug's RoIAlign."""
+"""mmdet's single-level RoI extractor on segplug's GatherRoIAlign."""
 from typing import List
 
 from mmdet.models.roi_heads.roi_extractors import SingleRoIExtractor
 from mmdet.registry import MODELS
 from torch import nn
 
-from .torch_roi_align import RoIAlign
+from .gather_roi_align import GatherRoIAlign
 
 
 @MODELS.register_module()
 class TorchRoIExtractor(SingleRoIExtractor):
     """``SingleRoIExtractor`` whose ``roi_layer=dict(type='RoIAlign', ...)``
-    is segplug's :class:`RoIAlign`: the same numbers as mmcv's, computed as
-    a vectorised gather, which trains several times faster on the CPU.
+    is segplug's :class:`GatherRoIAlign`: the same numbers as mmcv's
+    RoIAlign, computed as a vectorised gather, which trains several times
+    faster on the CPU.
 
     Swap it in with ``bbox_roi_extractor=dict(type='TorchRoIExtractor')``
     (and the same for ``mask_roi_extractor``); everything else is mmdet's.
@@ -22,10 +23,11 @@ class TorchRoIExtractor(SingleRoIExtractor):
                          featmap_strides: List[int]) -> nn.ModuleList:
         cfg = dict(layer_cfg)
         layer_type = cfg.pop('type')
-        if layer_type not in ('RoIAlign', RoIAlign):
+        if layer_type not in ('RoIAlign', GatherRoIAlign):
             raise ValueError(
                 f"TorchRoIExtractor: roi_layer type '{layer_type}' is not "
                 "supported; it runs RoIAlign only (use mmdet's "
                 'SingleRoIExtractor for other RoI layers)')
-        return nn.ModuleList(
-            [RoIAlign(spatial_scale=1 / s, **cfg) for s in featmap_strides])
+        return nn.ModuleList([
+            GatherRoIAlign(spatial_scale=1 / s, **cfg) for s in featmap_strides
+        ])

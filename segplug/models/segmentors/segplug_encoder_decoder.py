@@ -9,9 +9,9 @@ from mmseg.registry import MODELS
 from mmseg.utils import OptSampleList, SampleList
 from torch import Tensor
 
-from .original_image import (class_probs, load_original_image, refine_with,
-                             unnormalized_input)
 from .overlap_tile import check_tile_cfg, overlap_tile_inference
+from .postprocessor_inputs import (class_probs, load_original_image,
+                                   refine_with, unnormalized_input)
 
 
 @MODELS.register_module()

@@ -8,7 +8,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from mmseg.utils import SampleList
 
-from .original_image import class_probs, load_original_image, refine_with
+from .postprocessor_inputs import class_probs, load_original_image, refine_with
 
 
 @MODELS.register_module()

@@ -10,9 +10,8 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from torch import nn
 
-from segplug.models.segmentors.original_image import (class_probs,
-                                                      load_original_image,
-                                                      unnormalized_input)
+from segplug.models.segmentors.postprocessor_inputs import (
+    class_probs, load_original_image, unnormalized_input)
 
 
 class _Spy(nn.Module):

@@ -1,7 +1,7 @@
 """RoIAlign as a weighted gather (``embedding_bag``), for the CPU.
 
 mmcv's CPU RoIAlign walks RoIs, bins and channels one at a time; in
-training its backward alone took about a quarter of a small Mask R-CNN's
+training its backward alone is about a quarter of a small Mask R-CNN's
 step. Here the bilinear sample points of every bin are computed at once,
 per axis, and each output bin is one weighted sum of feature rows: forward
 is ``embedding_bag`` over the channels-last feature map and backward its
@@ -81,17 +81,17 @@ def _axis_samples(start: Tensor, size: Tensor, bins: int, grid: Tensor,
     return index, weight
 
 
-def roi_align(features: Tensor, rois: Tensor,
-              output_size: Union[int, Tuple[int, int]],
-              spatial_scale: float = 1.0, sampling_ratio: int = 0,
-              aligned: bool = True) -> Tensor:
+def gather_roi_align(features: Tensor, rois: Tensor,
+                     output_size: Union[int, Tuple[int, int]],
+                     spatial_scale: float = 1.0, sampling_ratio: int = 0,
+                     aligned: bool = True) -> Tensor:
     """Average RoIAlign of ``rois`` (K, 5: batch index, x1, y1, x2, y2 in
     input coordinates) on ``features`` (N, C, H, W): (K, C, oh, ow)."""
     oh, ow = ((output_size, output_size) if isinstance(output_size, int)
               else tuple(output_size))
     if rois.dim() != 2 or rois.size(1) != 5:
-        raise ValueError('roi_align: rois must be (K, 5) [batch index, x1, '
-                         f'y1, x2, y2], got {tuple(rois.shape)}')
+        raise ValueError('gather_roi_align: rois must be (K, 5) [batch '
+                         f'index, x1, y1, x2, y2], got {tuple(rois.shape)}')
     n, c, h, w = features.shape
     k = rois.size(0)
     if k == 0:
@@ -132,24 +132,24 @@ def roi_align(features: Tensor, rois: Tensor,
     return out.view(k, oh, ow, c).permute(0, 3, 1, 2).contiguous()
 
 
-class RoIAlign(nn.Module):
+class GatherRoIAlign(nn.Module):
     """``mmcv.ops.RoIAlign``'s interface (average pooling only) on
-    :func:`roi_align`."""
+    :func:`gather_roi_align`."""
 
     def __init__(self, output_size, spatial_scale: float = 1.0,
                  sampling_ratio: int = 0, pool_mode: str = 'avg',
                  aligned: bool = True, use_torchvision: bool = False):
         super().__init__()
         if pool_mode != 'avg':
-            raise ValueError(f"RoIAlign: pool_mode='{pool_mode}' is not "
-                             "supported by segplug's RoIAlign; use 'avg' or "
-                             "mmcv's SingleRoIExtractor")
+            raise ValueError(f"GatherRoIAlign: pool_mode='{pool_mode}' is "
+                             "not supported; use 'avg' or mmdet's "
+                             'SingleRoIExtractor')
         if use_torchvision:
-            raise ValueError('RoIAlign: use_torchvision=True is not '
-                             "supported by segplug's RoIAlign")
+            raise ValueError('GatherRoIAlign: use_torchvision=True is not '
+                             'supported')
         if int(sampling_ratio) != sampling_ratio or sampling_ratio < 0:
-            raise ValueError('RoIAlign: sampling_ratio must be an integer '
-                             f'>= 0, got {sampling_ratio}')
+            raise ValueError('GatherRoIAlign: sampling_ratio must be an '
+                             f'integer >= 0, got {sampling_ratio}')
         self.output_size = ((output_size, output_size)
                             if isinstance(output_size, int)
                             else tuple(output_size))
@@ -158,9 +158,9 @@ class RoIAlign(nn.Module):
         self.aligned = aligned
 
     def forward(self, features: Tensor, rois: Tensor) -> Tensor:
-        return roi_align(features, rois, self.output_size,
-                         self.spatial_scale, self.sampling_ratio,
-                         self.aligned)
+        return gather_roi_align(features, rois, self.output_size,
+                                self.spatial_scale, self.sampling_ratio,
+                                self.aligned)
 
     def extra_repr(self) -> str:
         return (f'output_size={self.output_size}, spatial_scale='

@@ -20,26 +20,13 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from .palette import voc_palette
+
+# An index is the class _shape_polygon draws, so the names live with it.
 SHAPES_CLASSES = ('background', 'circle', 'square', 'triangle', 'star')
 SHAPES_PALETTE = [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0],
                   [0, 0, 128]]
 _FORMAT_VERSION = 3
-
-
-def voc_palette() -> List[int]:
-    """The 256-entry PASCAL VOC colour map, flattened for ``Image.putpalette``.
-    """
-    palette = []
-    for i in range(256):
-        r = g = b = 0
-        c = i
-        for j in range(8):
-            r |= ((c >> 0) & 1) << (7 - j)
-            g |= ((c >> 1) & 1) << (7 - j)
-            b |= ((c >> 2) & 1) << (7 - j)
-            c >>= 3
-        palette += [r, g, b]
-    return palette
 
 
 def _shape_polygon(cls: int, cx: float, cy: float, r: float,

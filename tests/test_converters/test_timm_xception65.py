@@ -11,9 +11,8 @@ import pytest
 import torch
 import torch.nn as nn
 
+from segplug.converters import convert_timm_xception65
 from segplug.models.backbones.xception65 import Xception65
-from segplug.models.backbones.xception65_converter import \
-    convert_timm_xception65
 
 
 class BatchNormAct2d(nn.BatchNorm2d):

@@ -1,5 +1,6 @@
-"""The original (not normalised) image behind a prediction, for
-postprocessors such as the dense CRF."""
+"""What a segmentor hands its postprocessor (such as the dense CRF): the
+class probabilities and the original (not normalised) image behind a
+prediction."""
 from typing import Optional
 
 import cv2

@@ -12,10 +12,9 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 from mmseg.registry import MODELS
 
+from segplug.converters import (MMSEG_HEADS, convert_mmseg_checkpoint,
+                                mmseg_config_file)
 from segplug.engine import sync_bn_to_bn
-from segplug.models.utils.mmseg_converter import (MMSEG_HEADS,
-                                                  convert_mmseg_checkpoint,
-                                                  mmseg_config_file)
 
 from ..utils import load_tool
 

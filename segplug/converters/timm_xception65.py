@@ -3,8 +3,8 @@ from typing import Dict, List, Tuple
 
 from torch import Tensor
 
-from .xception65 import (ENTRY_FLOW, EXIT_CONVS, EXIT_FLOW, MIDDLE_FLOW,
-                         STEM_CHANNELS)
+from ..models.backbones.xception65 import (ENTRY_FLOW, EXIT_CONVS, EXIT_FLOW,
+                                           MIDDLE_FLOW, STEM_CHANNELS)
 
 NUM_MIDDLE_BLOCKS = 16
 BN_PARAMS = ('weight', 'bias', 'running_mean', 'running_var')

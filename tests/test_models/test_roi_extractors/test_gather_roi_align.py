@@ -1,5 +1,5 @@
-"""segplug's RoIAlign against mmcv's compiled op, and its extractor
-against mmdet's."""
+"""segplug's GatherRoIAlign against mmcv's compiled RoIAlign, and
+TorchRoIExtractor against mmdet's SingleRoIExtractor."""
 import pytest
 import torch
 from mmcv.ops import RoIAlign as MmcvRoIAlign
@@ -7,8 +7,8 @@ from mmengine.registry import DefaultScope
 from mmdet.models.roi_heads.roi_extractors import SingleRoIExtractor
 from mmdet.registry import MODELS
 
-from segplug.models.roi_extractors import (RoIAlign, TorchRoIExtractor,
-                                           roi_align)
+from segplug.models.roi_extractors import (GatherRoIAlign, TorchRoIExtractor,
+                                           gather_roi_align)
 
 
 def _rois(num, batch, span, max_size, seed=0):
@@ -33,7 +33,7 @@ def test_roi_align_equals_mmcv_forward_and_backward(aligned, sampling_ratio,
     features = torch.randn(3, 5, 17, 23, requires_grad=True)
     rois = _rois(40, 3, 120, 90)
     args = (7, scale, sampling_ratio)
-    ours = RoIAlign(*args, aligned=aligned)(features, rois)
+    ours = GatherRoIAlign(*args, aligned=aligned)(features, rois)
     ref = MmcvRoIAlign(*args, aligned=aligned)(features, rois)
     assert ours.shape == ref.shape == (40, 5, 7, 7)
     assert ref.abs().sum() > 0 and (ref[3] == 0).all()
@@ -47,20 +47,21 @@ def test_roi_align_equals_mmcv_forward_and_backward(aligned, sampling_ratio,
 
 def test_roi_align_of_no_rois_and_rectangular_output():
     features = torch.randn(2, 4, 8, 8)
-    assert roi_align(features, torch.zeros(0, 5), 7).shape == (0, 4, 7, 7)
+    empty = gather_roi_align(features, torch.zeros(0, 5), 7)
+    assert empty.shape == (0, 4, 7, 7)
     rois = torch.tensor([[1., 2., 3., 20., 30.]])
-    ours = roi_align(features, rois, (3, 5), 0.25, 2)
+    ours = gather_roi_align(features, rois, (3, 5), 0.25, 2)
     ref = MmcvRoIAlign((3, 5), 0.25, 2)(features, rois)
     torch.testing.assert_close(ours, ref)
 
 
 def test_roi_align_rejects_what_it_does_not_do():
     with pytest.raises(ValueError, match="pool_mode='max'"):
-        RoIAlign(7, pool_mode='max')
+        GatherRoIAlign(7, pool_mode='max')
     with pytest.raises(ValueError, match='sampling_ratio'):
-        RoIAlign(7, sampling_ratio=-1)
+        GatherRoIAlign(7, sampling_ratio=-1)
     with pytest.raises(ValueError, match=r'rois must be \(K, 5\)'):
-        roi_align(torch.randn(1, 2, 4, 4), torch.zeros(3, 4), 2)
+        gather_roi_align(torch.randn(1, 2, 4, 4), torch.zeros(3, 4), 2)
 
 
 def _build(cfg):
@@ -80,7 +81,8 @@ def test_extractor_equals_mmdets_on_an_fpn():
         'SingleRoIExtractor')
     assert isinstance(ours, TorchRoIExtractor)
     assert type(ref) is SingleRoIExtractor
-    assert all(isinstance(layer, RoIAlign) for layer in ours.roi_layers)
+    assert all(
+        isinstance(layer, GatherRoIAlign) for layer in ours.roi_layers)
     feats = tuple(
         torch.randn(2, 6, 256 // s, 256 // s, requires_grad=True)
         for s in (4, 8, 16, 32))

@@ -3,7 +3,7 @@ from typing import Dict, List, Tuple
 
 from torch import Tensor
 
-from .vgg import FC_TYPES, STAGE_DEPTHS
+from ..models.backbones.vgg import FC_TYPES, STAGE_DEPTHS
 
 TORCHVISION_CHANNELS = (64, 128, 256, 512, 512)
 # DeepLab-LargeFOV keeps every 4th fc filter (4096 -> 1024) and fc6 taps

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from segplug.datasets import SHAPES_CLASSES, generate_shapes
-from segplug.datasets.shapes import make_sample
+from segplug.data_preparation import (SHAPES_CLASSES, generate_shapes,
+                                      make_sample)
 
 
 def test_layout_is_voc_and_coco(shapes_root):
@@ -98,25 +98,6 @@ def test_regeneration_is_skipped_only_for_same_arguments(tmp_path):
     assert Image.open(png).size == (40, 40)
     with open(osp.join(root, 'shapes.json')) as f:
         assert json.load(f)['size'] == 40
-
-
-def test_dataset_class_reads_it(shapes_root):
-    from mmengine.registry import init_default_scope
-    from mmseg.registry import DATASETS
-    init_default_scope('mmseg')
-    ds = DATASETS.build(dict(
-        type='ShapesDataset',
-        data_root=shapes_root,
-        data_prefix=dict(img_path='JPEGImages',
-                         seg_map_path='SegmentationClass'),
-        ann_file='ImageSets/Segmentation/val.txt',
-        pipeline=[dict(type='LoadImageFromFile'),
-                  dict(type='LoadAnnotations'),
-                  dict(type='PackSegInputs')]))
-    assert len(ds) == 8
-    assert ds.metainfo['classes'] == SHAPES_CLASSES
-    seg = ds[0]['data_samples'].gt_sem_seg.data
-    assert set(seg.unique().tolist()) <= {0, 1, 2, 3, 4, 255}
 
 
 @pytest.mark.parametrize('name', ['train', 'val'])

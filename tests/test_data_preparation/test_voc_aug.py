@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from scipy.io import savemat
 
-from segplug.datasets.voc_aug import prepare_voc_aug, sbd_mat_to_label
+from segplug.data_preparation import prepare_voc_aug, sbd_mat_to_label
 
 
 def _sbd_mat(path, label):

@@ -8,7 +8,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 from PIL import Image
 
-from .shapes import voc_palette
+from .palette import voc_palette
 
 VOC_TRAIN, VOC_VAL, TRAIN_AUG = 1464, 1449, 10582
 NUM_VOC_CLASSES = 21

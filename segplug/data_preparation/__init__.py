@@ -1,0 +1,12 @@
+"""Data written to disk for the datasets to read: the synthetic shapes set
+and PASCAL VOC + SBD in mmseg's layout."""
+from .palette import voc_palette
+from .shapes_generator import (SHAPES_CLASSES, SHAPES_PALETTE, generate_shapes,
+                               make_sample, mask_to_polygons)
+from .voc_aug import VOCPrepareError, prepare_voc_aug, sbd_mat_to_label
+
+__all__ = [
+    'SHAPES_CLASSES', 'SHAPES_PALETTE', 'VOCPrepareError', 'generate_shapes',
+    'make_sample', 'mask_to_polygons', 'prepare_voc_aug', 'sbd_mat_to_label',
+    'voc_palette'
+]
