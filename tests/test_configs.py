@@ -1,4 +1,5 @@
 """Every config builds: its model runs, its data pipeline parts exist."""
+import ast
 import glob
 import importlib
 import os.path as osp
@@ -14,6 +15,23 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
     p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
                          recursive=True) if '_base_' not in p)
+
+
+def _local_bases(path):
+    """The files ``path``'s ``_base_`` names in this repository (not the
+    'mmdet::' or 'mmseg::' ones)."""
+    with open(path) as f:
+        tree = ast.parse(f.read())
+    for node in tree.body:
+        if (isinstance(node, ast.Assign)
+                and getattr(node.targets[0], 'id', None) == '_base_'):
+            bases = ast.literal_eval(node.value)
+            bases = [bases] if isinstance(bases, str) else bases
+            return [
+                osp.normpath(osp.join(osp.dirname(path), b)) for b in bases
+                if '::' not in b
+            ]
+    return []
 
 
 def test_configs_are_found():
@@ -65,3 +83,19 @@ def test_configs_can_inherit_the_hosts_configs(base, field, expected,
     path = tmp_path / 'leaf.py'
     path.write_text(f"_base_ = ['{base}']\n")
     assert Config.fromfile(str(path)).model[field].type == expected
+
+
+def test_every_base_fragment_is_inherited():
+    """Each file under configs/_base_ is reached from some leaf config: the
+    builds above test fragments only through the leaves."""
+    reached, todo = set(), list(CONFIGS)
+    while todo:
+        for base in _local_bases(todo.pop()):
+            if base not in reached:
+                reached.add(base)
+                todo.append(base)
+    fragments = glob.glob(
+        osp.join(REPO, 'configs', '_base_', '**', '*.py'), recursive=True)
+    unused = {osp.relpath(p, REPO) for p in fragments} - {
+        osp.relpath(p, REPO) for p in reached}
+    assert not unused, f'no config inherits {sorted(unused)}'

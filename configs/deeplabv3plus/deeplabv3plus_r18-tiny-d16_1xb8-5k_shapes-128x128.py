@@ -4,10 +4,9 @@ _base_ = [
     '../_base_/models/deeplabv3plus_r50-d8.py', '../_base_/datasets/shapes.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_shapes_5k.py'
 ]
-crop_size = (128, 128)
 model = dict(
     channels_last=True,  # NHWC convolutions: faster CPU training
-    data_preprocessor=dict(size=crop_size),
+    data_preprocessor=dict(size=(128, 128)),
     pretrained=None,
     backbone=dict(
         depth=18,

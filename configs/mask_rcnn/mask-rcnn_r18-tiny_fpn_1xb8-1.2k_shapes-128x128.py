@@ -3,12 +3,11 @@
 # and RoI budgets scaled to 2-3 objects of 15-80 px per image.
 _base_ = [
     'mmdet::_base_/models/mask-rcnn_r50_fpn.py',
-    'mmdet::_base_/default_runtime.py',
     '../_base_/datasets/shapes_instance.py',
+    '../_base_/schedules/schedule_shapes_instance_1.2k.py',
 ]
 custom_imports = dict(imports=['segplug'], allow_failed_imports=False)
 model = dict(
-    data_preprocessor=dict(pad_size_divisor=32),
     backbone=dict(
         depth=18,
         base_channels=16,
@@ -21,8 +20,9 @@ model = dict(
         feat_channels=64,
         anchor_generator=dict(scales=[4])),
     roi_head=dict(
-        # segplug's RoIAlign (mmcv's numbers; mmcv's CPU op took 40% of the
-        # step) at 2x2 samples per bin instead of adaptive ones
+        # segplug's GatherRoIAlign (mmcv's numbers as a vectorised gather;
+        # mmcv's loop-based CPU op is a large share of a CPU step), 2x2
+        # samples per bin rather than adaptive ones, which grow with the RoI
         bbox_roi_extractor=dict(
             type='TorchRoIExtractor',
             roi_layer=dict(sampling_ratio=2),
@@ -45,27 +45,3 @@ model = dict(
     test_cfg=dict(
         rpn=dict(nms_pre=300, max_per_img=100),
         rcnn=dict(max_per_img=20)))
-
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4),
-    clip_grad=dict(max_norm=10, norm_type=2))
-max_iters = 1200
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
-         end=100),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=100,
-         end=max_iters, eta_min=2e-5)
-]
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False,
-                    interval=max_iters))
-log_processor = dict(by_epoch=False)
-# unseeded runs gave segm AP50 0.788 and 0.838: fix it, as the semantic
-# shapes schedules do
-randomness = dict(seed=0)

@@ -5,7 +5,6 @@ _base_ = [
 ]
 model = dict(
     channels_last=True,  # NHWC convolutions: faster CPU training
-    type='SegplugEncoderDecoder',
     data_preprocessor=dict(size=(128, 128)),
     backbone=dict(
         _delete_=True,
