@@ -20,7 +20,7 @@ PYTEST_ARGS ?=
 # process.
 TEST_WORKERS ?= 2
 
-.PHONY: setup demo demo-instance test clean-venv
+.PHONY: setup demo demo-instance test test-quick lint format clean-venv
 
 setup: $(STAMP)
 
@@ -64,6 +64,23 @@ demo-instance: setup
 
 test: setup
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+
+# While you work: everything but the tests marked slow (learning runs, the
+# tools end to end, multi-process runs), about a minute.
+test-quick: setup
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not slow" $(PYTEST_ARGS)
+
+# flake8, isort and yapf with setup.cfg's settings (mmseg's); `make format`
+# rewrites the files, `make lint` only checks.
+LINT_PATHS := segplug tools tests configs setup.py
+lint: setup
+	$(VENV)/bin/flake8 $(LINT_PATHS)
+	$(VENV)/bin/isort --check-only --diff $(LINT_PATHS)
+	$(VENV)/bin/yapf --recursive --diff $(LINT_PATHS)
+
+format: setup
+	$(VENV)/bin/isort $(LINT_PATHS)
+	$(VENV)/bin/yapf --recursive --in-place $(LINT_PATHS)
 
 clean-venv:
 	rm -rf $(VENV)
