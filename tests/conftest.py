@@ -58,8 +58,8 @@ def pytest_collection_modifyitems(config, items):
     is_learning = [i.nodeid.startswith('tests/test_learning/') for i in items]
     learning = [i for i, yes in zip(items, is_learning) if yes]
     rest = [i for i, yes in zip(items, is_learning) if not yes]
-    lanes = ([i for i in learning if _lane(i) == 0],
-             [i for i in learning if _lane(i) != 0])
+    lanes = ([i for i in learning
+              if _lane(i) == 0], [i for i in learning if _lane(i) != 0])
     head = max(len(items) // 2 - len(lanes[0]), 0)
     items[:] = lanes[0] + rest[:head] + lanes[1] + rest[head:]
 
@@ -93,11 +93,17 @@ def run_tool(repo_root, python_exe):
         full_env = dict(os.environ, PYTHONUNBUFFERED='1', PYTHON=python_exe)
         full_env.update(env or {})
         cmd = [python_exe] + args if args[0].endswith('.py') else args
-        proc = subprocess.run(cmd, cwd=repo_root, capture_output=True,
-                              text=True, timeout=timeout, env=full_env)
+        proc = subprocess.run(
+            cmd,
+            cwd=repo_root,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=full_env)
         if check and proc.returncode != 0:
-            raise AssertionError(f'{cmd} failed ({proc.returncode}):\n'
-                                 f'{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}')
+            raise AssertionError(
+                f'{cmd} failed ({proc.returncode}):\n'
+                f'{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}')
         return proc
 
     return run

@@ -13,8 +13,9 @@ from segplug.engine import leaf_dataset_cfgs
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
-    p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
-                         recursive=True) if '_base_' not in p)
+    p for p in glob.glob(
+        osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in p)
 
 
 def _local_bases(path):
@@ -96,6 +97,7 @@ def test_every_base_fragment_is_inherited():
                 todo.append(base)
     fragments = glob.glob(
         osp.join(REPO, 'configs', '_base_', '**', '*.py'), recursive=True)
-    unused = {osp.relpath(p, REPO) for p in fragments} - {
-        osp.relpath(p, REPO) for p in reached}
+    unused = {osp.relpath(p, REPO)
+              for p in fragments} - {osp.relpath(p, REPO)
+                                     for p in reached}
     assert not unused, f'no config inherits {sorted(unused)}'

@@ -8,15 +8,18 @@ import os.path as osp
 def shapes_options(shapes_root, iters, ckpt_interval=None, extra=()):
     """--cfg-options that point the shapes config at ``shapes_root`` and
     shorten its schedule."""
-    opts = [f'{loader}.dataset.data_root={shapes_root}'
-            for loader in ('train_dataloader', 'val_dataloader',
-                           'test_dataloader')]
+    opts = [
+        f'{loader}.dataset.data_root={shapes_root}'
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    ]
     opts += [
-        f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
+        f'train_cfg.max_iters={iters}',
+        f'train_cfg.val_interval={iters}',
         f'default_hooks.checkpoint.interval={ckpt_interval or iters}',
         'default_hooks.checkpoint.max_keep_ckpts=-1',
         'default_hooks.logger.interval=2',
-        'param_scheduler.0.end=2', 'param_scheduler.1.begin=2',
+        'param_scheduler.0.end=2',
+        'param_scheduler.1.begin=2',
         f'param_scheduler.1.end={iters}',
     ]
     return ['--cfg-options'] + opts + list(extra)

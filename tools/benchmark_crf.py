@@ -49,7 +49,8 @@ def sample_photo(size=(500, 375), path=None) -> np.ndarray:
     return np.array(img)
 
 
-def noisy_probs(image: np.ndarray, num_labels: int = 21,
+def noisy_probs(image: np.ndarray,
+                num_labels: int = 21,
                 seed: int = 0) -> torch.Tensor:
     """Realistically noisy softmax (C, H, W) for ``image``: colour-cluster
     labels, coarse (1/8) plus fine noise on the logits."""
@@ -99,14 +100,17 @@ def benchmark(image, probs, iters, repeats, warmup, device):
             last['ref'] = reference_crf(probs_np, image, n, **LARGEFOV)
 
         def our_step():
-            last['ours'] = dense_crf(probs_dev, image_dev, num_iters=n,
-                                     **LARGEFOV)
+            last['ours'] = dense_crf(
+                probs_dev, image_dev, num_iters=n, **LARGEFOV)
 
-        (ref_s, _), (our_s, _) = interleaved(
-            [ref_step, our_step], torch.device(device), warmup, repeats,
-            memory=False)
-        agree = float((last['ref'].argmax(0) ==
-                       last['ours'].argmax(0).cpu().numpy()).mean())
+        (ref_s, _), (our_s, _) = interleaved([ref_step, our_step],
+                                             torch.device(device),
+                                             warmup,
+                                             repeats,
+                                             memory=False)
+        agree = float(
+            (last['ref'].argmax(0) == last['ours'].argmax(0).cpu().numpy()
+             ).mean())
         rows.append((n, ref_s, our_s, our_s / ref_s, agree))
     return rows
 
@@ -120,8 +124,9 @@ def parse_args(argv=None):
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
-    parser.add_argument('--image', help='an image file instead of the '
-                        'sample photograph')
+    parser.add_argument(
+        '--image', help='an image file instead of the '
+        'sample photograph')
     args = parser.parse_args(argv)
     try:
         w, h = (int(v) for v in args.size.lower().split('x'))
@@ -157,9 +162,9 @@ def main(argv=None):
     print('| iterations | pydensecrf s | segplug s | segplug/pydensecrf '
           '| labels agree |')
     print('| --- | --- | --- | --- | --- |')
-    for n, ref_s, our_s, ratio, agree in benchmark(
-            image, probs, args.iters, args.repeats, args.warmup,
-            args.device):
+    for n, ref_s, our_s, ratio, agree in benchmark(image, probs, args.iters,
+                                                   args.repeats, args.warmup,
+                                                   args.device):
         print(f'| {n} | {ref_s:.4f} | {our_s:.4f} | {ratio:.3f} | '
               f'{agree:.4f} |')
 

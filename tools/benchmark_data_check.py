@@ -44,8 +44,10 @@ def _noise_bank(seed: int) -> list:
     for _ in range(_NOISE_BANK):
         coarse = rng.normal(0, 1, (HEIGHT // 2 + 32, WIDTH // 2 + 32, 3))
         fine = rng.normal(0, 8, (HEIGHT + 64, WIDTH + 64, 3))
-        bank.append(25 * cv2.resize(coarse.astype(np.float32),
-                                    (WIDTH + 64, HEIGHT + 64)) + fine)
+        bank.append(
+            25 *
+            cv2.resize(coarse.astype(np.float32), (WIDTH + 64, HEIGHT + 64)) +
+            fine)
     return bank
 
 
@@ -74,8 +76,9 @@ def _write_pair(args) -> None:
     root, index = args
     img, label = make_pair(index, _BANK[0])
     name = f'{index:06d}'
-    cv2.imwrite(osp.join(root, 'JPEGImages', name + '.jpg'), img,
-                [cv2.IMWRITE_JPEG_QUALITY, 90])
+    cv2.imwrite(
+        osp.join(root, 'JPEGImages', name + '.jpg'), img,
+        [cv2.IMWRITE_JPEG_QUALITY, 90])
     png = Image.fromarray(label, 'P')
     png.putpalette(voc_palette())
     png.save(osp.join(root, 'SegmentationClass', name + '.png'))
@@ -98,15 +101,20 @@ def generate(root: str, num: int) -> None:
 
 def voc_config(root: str, work_dir: str) -> Config:
     pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
-    return Config(dict(
-        default_scope='mmseg', work_dir=work_dir,
-        model=dict(decode_head=dict(num_classes=21)),
-        train_dataloader=dict(dataset=dict(
-            type='PascalVOCDataset', data_root=root,
-            data_prefix=dict(img_path='JPEGImages',
-                             seg_map_path='SegmentationClass'),
-            ann_file='ImageSets/Segmentation/train.txt',
-            pipeline=pipeline))))
+    return Config(
+        dict(
+            default_scope='mmseg',
+            work_dir=work_dir,
+            model=dict(decode_head=dict(num_classes=21)),
+            train_dataloader=dict(
+                dataset=dict(
+                    type='PascalVOCDataset',
+                    data_root=root,
+                    data_prefix=dict(
+                        img_path='JPEGImages',
+                        seg_map_path='SegmentationClass'),
+                    ann_file='ImageSets/Segmentation/train.txt',
+                    pipeline=pipeline))))
 
 
 def load(root: str, count: int) -> None:
@@ -114,11 +122,12 @@ def load(root: str, count: int) -> None:
     load_img, load_ann = LoadImageFromFile(), LoadAnnotations()
     for i in range(count):
         name = f'{i:06d}'
-        results = load_img(dict(img_path=osp.join(
-            root, 'JPEGImages', name + '.jpg')))
-        results.update(seg_map_path=osp.join(
-            root, 'SegmentationClass', name + '.png'),
-            reduce_zero_label=False, seg_fields=[])
+        results = load_img(
+            dict(img_path=osp.join(root, 'JPEGImages', name + '.jpg')))
+        results.update(
+            seg_map_path=osp.join(root, 'SegmentationClass', name + '.png'),
+            reduce_zero_label=False,
+            seg_fields=[])
         load_ann(results)
 
 
@@ -129,8 +138,8 @@ def check_steps(cfg: Config, tmp: str) -> tuple:
     summaries = []
 
     def cold():
-        os.environ['SEGPLUG_CACHE_DIR'] = osp.join(
-            tmp, f'cache{len(summaries)}')
+        os.environ['SEGPLUG_CACHE_DIR'] = osp.join(tmp,
+                                                   f'cache{len(summaries)}')
         summaries.append(check_data(cfg, ['train_dataloader']))
 
     def cached():
@@ -142,8 +151,10 @@ def check_steps(cfg: Config, tmp: str) -> tuple:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--num', type=int, default=10582)
-    parser.add_argument('--root', help='where the data go (default: a '
-                        'temporary folder, removed afterwards)')
+    parser.add_argument(
+        '--root',
+        help='where the data go (default: a '
+        'temporary folder, removed afterwards)')
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--peer-samples', type=int, default=500)
     args = parser.parse_args()
@@ -152,8 +163,8 @@ def main():
     try:
         start = time.perf_counter()
         generate(root, args.num)
-        size = sum(e.stat().st_size for sub in ('JPEGImages',
-                                                'SegmentationClass')
+        size = sum(e.stat().st_size
+                   for sub in ('JPEGImages', 'SegmentationClass')
                    for e in os.scandir(osp.join(root, sub)))
         print(f'generated {args.num} pairs ({size / 2**20:.0f} MiB) in '
               f'{time.perf_counter() - start:.0f} s')
@@ -161,7 +172,10 @@ def main():
             voc_config(root, osp.join(tmp, 'work')), tmp)
         (cold_s, _), (cached_s, _), (load_s, _) = interleaved(
             [cold, cached, lambda: load(root, args.peer_samples)],
-            torch.device('cpu'), 0, args.repeats, memory=False)
+            torch.device('cpu'),
+            0,
+            args.repeats,
+            memory=False)
         report(args.num, summaries[-1], args.repeats, cold_s, cached_s,
                load_s / args.peer_samples)
     finally:

@@ -54,16 +54,17 @@ def make_case(name, device, tiny=False, seed=0):
         channels, num = 4, 16
     g = torch.Generator().manual_seed(seed)
     size = lo + torch.rand(num, 2, generator=g) * (hi - lo)
-    corner = torch.rand(num, 2, generator=g) * (
-        torch.tensor([w, h]) * stride - size)
+    corner = torch.rand(
+        num, 2, generator=g) * (
+            torch.tensor([w, h]) * stride - size)
     rois = torch.cat([
-        torch.randint(0, images, (num, 1), generator=g).float(), corner,
-        corner + size
+        torch.randint(0, images,
+                      (num, 1), generator=g).float(), corner, corner + size
     ], 1)
     features = torch.randn(images, channels, h, w, generator=g)
     return (features.to(device).requires_grad_(), rois.to(device),
-            dict(output_size=7, spatial_scale=1 / stride,
-                 sampling_ratio=ratio))
+            dict(
+                output_size=7, spatial_scale=1 / stride, sampling_ratio=ratio))
 
 
 def compare(ops, features, rois):
@@ -129,26 +130,36 @@ def train_steps(device, batches: int):
         model.to(device).train()
         wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
         cycle = itertools.cycle(data)
-        steps.append(lambda m=model, w=wrapper, c=cycle: m.train_step(
-            next(c), w))
+        steps.append(
+            lambda m=model, w=wrapper, c=cycle: m.train_step(next(c), w))
     return steps
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--cases', nargs='+', choices=list(CASES),
-                        default=list(CASES))
-    parser.add_argument('--repeats', type=int, default=5,
-                        help='timed calls per op and case (median)')
+    parser.add_argument(
+        '--cases', nargs='+', choices=list(CASES), default=list(CASES))
+    parser.add_argument(
+        '--repeats',
+        type=int,
+        default=5,
+        help='timed calls per op and case (median)')
     parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--threads', type=int, default=torch.get_num_threads(),
-                        help='torch threads, the same for both ops')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=torch.get_num_threads(),
+        help='torch threads, the same for both ops')
     parser.add_argument('--device', choices=['cpu', 'cuda'], default='cpu')
-    parser.add_argument('--tiny', action='store_true',
-                        help='4 channels and 16 RoIs: checks the script only')
-    parser.add_argument('--train-step', action='store_true',
-                        help='also time training steps of the shapes '
-                        'Mask R-CNN')
+    parser.add_argument(
+        '--tiny',
+        action='store_true',
+        help='4 channels and 16 RoIs: checks the script only')
+    parser.add_argument(
+        '--train-step',
+        action='store_true',
+        help='also time training steps of the shapes '
+        'Mask R-CNN')
     args = parser.parse_args(argv)
     if args.repeats < 1 or args.warmup < 0 or args.threads < 1:
         parser.error('--repeats and --threads must be >= 1, --warmup >= 0')
@@ -173,15 +184,16 @@ def main(argv=None):
             continue
         for metric, make in (('forward ms', _forward),
                              ('forward + backward ms', _train)):
-            (ours, _), (theirs, _) = interleaved(
-                [make(op, features, rois) for op in ops], device,
-                args.warmup, args.repeats)
+            (ours,
+             _), (theirs,
+                  _) = interleaved([make(op, features, rois) for op in ops],
+                                   device, args.warmup, args.repeats)
             rows.append((name, metric, ours * 1e3, theirs * 1e3))
     if args.train_step:
         (ours, _), (theirs, _) = interleaved(
             train_steps(device, 2), device, args.warmup, args.repeats)
-        rows.append(('Mask R-CNN', 'training step ms', ours * 1e3,
-                     theirs * 1e3))
+        rows.append(
+            ('Mask R-CNN', 'training step ms', ours * 1e3, theirs * 1e3))
     print(f'\nsegplug RoIAlign vs mmcv, {datetime.date.today()}, '
           f'{run_conditions(device)}{", tiny" * args.tiny}')
     print(f'median of {args.repeats} interleaved after {args.warmup} '

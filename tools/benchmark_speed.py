@@ -57,8 +57,9 @@ WIDTH_KEYS = ('in_channels', 'channels', 'c1_in_channels', 'c1_channels',
 def _shrink(cfg) -> None:
     for key, value in cfg.items():
         if key in WIDTH_KEYS:
-            cfg[key] = (TINY_WIDTHS[value] if isinstance(value, int) else
-                        type(value)(TINY_WIDTHS[v] for v in value))
+            cfg[key] = (
+                TINY_WIDTHS[value] if isinstance(value, int) else type(value)(
+                    TINY_WIDTHS[v] for v in value))
         elif isinstance(value, dict):
             _shrink(value)
 
@@ -105,8 +106,8 @@ def train_step(model, x, labels):
         sample.set_metainfo(dict(img_shape=x.shape[2:], ori_shape=x.shape[2:]))
         samples.append(sample)
     optim = OptimWrapper(
-        torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9,
-                        weight_decay=5e-4))
+        torch.optim.SGD(
+            model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4))
 
     def step():
         loss, _ = model.parse_losses(model.loss(x, samples))
@@ -135,15 +136,15 @@ def benchmark_pair(name, args, device):
     forward = interleaved([forward_step(m, x) for m in models], device,
                           args.warmup, args.repeats)
     xb = torch.randn(args.batch, 3, args.size, args.size, device=device)
-    labels = torch.randint(0, NUM_CLASSES, (args.batch, args.size, args.size),
-                           device=device)
+    labels = torch.randint(
+        0, NUM_CLASSES, (args.batch, args.size, args.size), device=device)
     for model in models:
         model.train()
     train = interleaved([train_step(m, xb, labels) for m in models], device,
                         args.warmup, args.repeats)
     return [
-        (name, 'forward img/s (higher is better)',
-         *(1 / s for s, _ in forward)),
+        (name, 'forward img/s (higher is better)', *(1 / s
+                                                     for s, _ in forward)),
         (name, f'train it/s at batch {args.batch} (higher is better)',
          *(1 / s for s, _ in train)),
         (name, 'forward peak MiB (lower is better)', *(m for _, m in forward)),
@@ -154,22 +155,38 @@ def benchmark_pair(name, args, device):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument('--models', nargs='+', choices=list(PAIRS),
-                        default=list(PAIRS))
-    parser.add_argument('--size', type=int, default=512,
-                        help='input height and width (default 512)')
-    parser.add_argument('--batch', type=int, default=2,
-                        help='training batch size (default 2)')
-    parser.add_argument('--repeats', type=int, default=5,
-                        help='timed calls per model and metric (default 5)')
-    parser.add_argument('--warmup', type=int, default=1,
-                        help='untimed calls first (default 1)')
-    parser.add_argument('--threads', type=int, default=torch.get_num_threads(),
-                        help="torch threads (default torch's current)")
-    parser.add_argument('--device', choices=['cpu', 'cuda'],
-                        default='cuda' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--tiny', action='store_true',
-                        help='ResNet-18, 1/16 widths: for testing this tool')
+    parser.add_argument(
+        '--models', nargs='+', choices=list(PAIRS), default=list(PAIRS))
+    parser.add_argument(
+        '--size',
+        type=int,
+        default=512,
+        help='input height and width (default 512)')
+    parser.add_argument(
+        '--batch', type=int, default=2, help='training batch size (default 2)')
+    parser.add_argument(
+        '--repeats',
+        type=int,
+        default=5,
+        help='timed calls per model and metric (default 5)')
+    parser.add_argument(
+        '--warmup',
+        type=int,
+        default=1,
+        help='untimed calls first (default 1)')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=torch.get_num_threads(),
+        help="torch threads (default torch's current)")
+    parser.add_argument(
+        '--device',
+        choices=['cpu', 'cuda'],
+        default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument(
+        '--tiny',
+        action='store_true',
+        help='ResNet-18, 1/16 widths: for testing this tool')
     args = parser.parse_args(argv)
     for key in ('size', 'batch', 'repeats', 'threads'):
         if getattr(args, key) < 1:

@@ -33,8 +33,8 @@ def parse_args():
 def main():
     args = parse_args()
     with user_errors_exit():
-        cfg = load_config(args.config, cfg_options=args.cfg_options,
-                          work_dir=args.work_dir)
+        cfg = load_config(
+            args.config, cfg_options=args.cfg_options, work_dir=args.work_dir)
         summary = check_data(cfg, LOADERS)
     print(summary or 'data check: off (data_check=off)')
 

@@ -27,11 +27,14 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='config file path')
     parser.add_argument(
-        '--backup-dir', help='where the colour originals go (default: '
+        '--backup-dir',
+        help='where the colour originals go (default: '
         '<work_dir>/colour_labels)')
     parser.add_argument('--work-dir', help='the run\'s work dir')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override config settings, key=value pairs')
     return parser.parse_args()
 
@@ -61,8 +64,8 @@ def colour_labels(cfg):
 def main():
     args = parse_args()
     with user_errors_exit():
-        cfg = load_config(args.config, cfg_options=args.cfg_options,
-                          work_dir=args.work_dir)
+        cfg = load_config(
+            args.config, cfg_options=args.cfg_options, work_dir=args.work_dir)
         labels = colour_labels(cfg)
         rules = label_rules(cfg)
         ignore = rules.ignore_index if rules else 255
@@ -72,11 +75,10 @@ def main():
             kept = osp.join(backup, osp.abspath(path).lstrip(os.sep))
             os.makedirs(osp.dirname(kept), exist_ok=True)
             shutil.move(path, kept)
-            unknown[path] = convert_colour_label(kept, path, palette,
-                                                 ignore)
+            unknown[path] = convert_colour_label(kept, path, palette, ignore)
     odd = [f'{p} ({n} pixels)' for p, n in unknown.items() if n]
-    print(f'converted {len(labels)} colour labels to class indices'
-          + (f'; originals in {backup}' if labels else ''))
+    print(f'converted {len(labels)} colour labels to class indices' +
+          (f'; originals in {backup}' if labels else ''))
     if odd:
         print(f'{len(odd)} had colours not in the palette, now the ignore '
               f'index {ignore}: ' + ', '.join(odd[:10]))

@@ -44,11 +44,14 @@ def convert(src: str, dst: str) -> str:
         raise ValueError(f'cannot read {src}: {err}') from None
     state_dict, head = convert_mmseg_checkpoint(checkpoint)
     equivalent = MMSEG_HEADS[head]
-    meta = dict(converted_from=osp.basename(src), mmseg_head=head,
-                segplug_config=equivalent.segplug_config)
+    meta = dict(
+        converted_from=osp.basename(src),
+        mmseg_head=head,
+        segplug_config=equivalent.segplug_config)
     source_meta = checkpoint.get('meta')
-    dataset_meta = (_dataset_meta(source_meta) if 'state_dict' in checkpoint
-                    and isinstance(source_meta, dict) else {})
+    dataset_meta = (
+        _dataset_meta(source_meta) if 'state_dict' in checkpoint
+        and isinstance(source_meta, dict) else {})
     if dataset_meta:
         meta['dataset_meta'] = dataset_meta
     torch.save({'state_dict': state_dict, 'meta': meta}, dst)

@@ -29,8 +29,11 @@ def main():
             args.fc_type)
     except (OSError, ValueError, pickle.UnpicklingError) as err:
         sys.exit(f'error: {err}')
-    torch.save({'state_dict': {f'backbone.{k}': v
-                               for k, v in weights.items()}}, args.dst)
+    torch.save(
+        {'state_dict': {
+            f'backbone.{k}': v
+            for k, v in weights.items()
+        }}, args.dst)
     print(f'{args.dst}: {len(weights)} tensors for '
           f'VGG16(fc_type={args.fc_type!r})')
 

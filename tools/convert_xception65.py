@@ -26,8 +26,11 @@ def main():
             torch.load(args.src, map_location='cpu', weights_only=True))
     except (OSError, TypeError, ValueError, pickle.UnpicklingError) as err:
         sys.exit(f'error: {err}')
-    torch.save({'state_dict': {f'backbone.{k}': v
-                               for k, v in weights.items()}}, args.dst)
+    torch.save(
+        {'state_dict': {
+            f'backbone.{k}': v
+            for k, v in weights.items()
+        }}, args.dst)
     print(f'{args.dst}: {len(weights)} tensors for Xception65()')
 
 

@@ -12,8 +12,8 @@ def main():
     parser.add_argument('--size', type=int, default=128, help='image side')
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args()
-    splits = generate_shapes(args.out, args.num_train, args.num_val,
-                             args.size, args.seed)
+    splits = generate_shapes(args.out, args.num_train, args.num_val, args.size,
+                             args.seed)
     print(f'shapes data in {args.out}: {len(splits["train"])} train, '
           f'{len(splits["val"])} val images')
 

@@ -68,9 +68,8 @@ def dump_predictions(cfg: Config, out: str) -> None:
         # (e.g. TrimapIoUMetric) take no such keys
         evaluators = cfg.test_evaluator
         writers = [
-            e for e in (evaluators if isinstance(evaluators, (list, tuple))
-                        else [evaluators])
-            if type_name(e) == 'IoUMetric'
+            e for e in (evaluators if isinstance(evaluators, (
+                list, tuple)) else [evaluators]) if type_name(e) == 'IoUMetric'
         ]
         if not writers:
             raise ConfigError('--out DIR: expected an IoUMetric in '
@@ -102,8 +101,7 @@ def build_cfg(args) -> Config:
             raise ConfigError('--tta needs tta_pipeline and tta_model in '
                               f'the config {args.config}')
         tta_name = type_name(cfg.tta_model)
-        if (cfg.model.get('postprocessor')
-                and tta_name != 'SegplugTTAModel'):
+        if (cfg.model.get('postprocessor') and tta_name != 'SegplugTTAModel'):
             raise ConfigError(
                 '--tta with a postprocessor (model.postprocessor) needs '
                 "tta_model=dict(type='SegplugTTAModel'), which runs it once "

@@ -16,9 +16,7 @@ model = dict(
         init_cfg=None),
     neck=dict(in_channels=[16, 32, 64, 128], out_channels=64),
     rpn_head=dict(
-        in_channels=64,
-        feat_channels=64,
-        anchor_generator=dict(scales=[4])),
+        in_channels=64, feat_channels=64, anchor_generator=dict(scales=[4])),
     roi_head=dict(
         # segplug's GatherRoIAlign (mmcv's numbers as a vectorised gather;
         # mmcv's loop-based CPU op is a large share of a CPU step), 2x2
@@ -27,8 +25,7 @@ model = dict(
             type='TorchRoIExtractor',
             roi_layer=dict(sampling_ratio=2),
             out_channels=64),
-        bbox_head=dict(
-            in_channels=64, fc_out_channels=128, num_classes=4),
+        bbox_head=dict(in_channels=64, fc_out_channels=128, num_classes=4),
         # 7x7 mask features and 14x14 mask targets (mmdet: 14 and 28) are
         # enough for shapes of 15-80 px and cost a quarter
         mask_roi_extractor=dict(
@@ -36,12 +33,10 @@ model = dict(
             roi_layer=dict(output_size=7, sampling_ratio=2),
             out_channels=64),
         mask_head=dict(
-            num_convs=2, in_channels=64, conv_out_channels=64,
-            num_classes=4)),
+            num_convs=2, in_channels=64, conv_out_channels=64, num_classes=4)),
     train_cfg=dict(
         rpn=dict(sampler=dict(num=128)),
         rpn_proposal=dict(nms_pre=500, max_per_img=200),
         rcnn=dict(sampler=dict(num=64), mask_size=14)),
     test_cfg=dict(
-        rpn=dict(nms_pre=300, max_per_img=100),
-        rcnn=dict(max_per_img=20)))
+        rpn=dict(nms_pre=300, max_per_img=100), rcnn=dict(max_per_img=20)))

@@ -10,6 +10,5 @@ from .torchvision_vgg16 import convert_torchvision_vgg16
 
 __all__ = [
     'MMSEG_HEADS', 'SegplugEquivalent', 'convert_mmseg_checkpoint',
-    'convert_timm_xception65', 'convert_torchvision_vgg16',
-    'mmseg_config_file'
+    'convert_timm_xception65', 'convert_torchvision_vgg16', 'mmseg_config_file'
 ]

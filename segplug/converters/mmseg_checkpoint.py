@@ -66,8 +66,8 @@ def _state_dict_of(state_dict_or_checkpoint) -> Dict[str, Tensor]:
     state_dict = state_dict_or_checkpoint.get('state_dict',
                                               state_dict_or_checkpoint)
     if not isinstance(state_dict, dict) or not state_dict:
-        got = ('an empty dict' if isinstance(state_dict, dict) else
-               type(state_dict).__name__)
+        got = ('an empty dict'
+               if isinstance(state_dict, dict) else type(state_dict).__name__)
         raise ValueError('mmseg checkpoint: expected a non-empty state dict, '
                          f'got {got}')
     bad = [k for k, v in state_dict.items() if not isinstance(v, Tensor)]

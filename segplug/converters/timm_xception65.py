@@ -68,8 +68,8 @@ def _unwrap(checkpoint: Dict) -> Dict[str, Tensor]:
     return checkpoint
 
 
-def _check(state_dict: Dict[str, Tensor],
-           pairs: List[Tuple[str, str, tuple]]) -> None:
+def _check(state_dict: Dict[str, Tensor], pairs: List[Tuple[str, str,
+                                                            tuple]]) -> None:
     expected = {src: shape for src, _, shape in pairs}
     required = {k for k in expected if not k.endswith(BN_COUNTER)}
     missing = sorted(required - set(state_dict))

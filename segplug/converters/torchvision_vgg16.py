@@ -19,8 +19,8 @@ def _conv_pairs() -> List[Tuple[str, str, tuple]]:
     every stage with a max-pool, hence the index arithmetic.
     """
     pairs, index, in_ch = [], 0, 3
-    for stage, (depth, out_ch) in enumerate(
-            zip(STAGE_DEPTHS, TORCHVISION_CHANNELS)):
+    for stage, (depth,
+                out_ch) in enumerate(zip(STAGE_DEPTHS, TORCHVISION_CHANNELS)):
         for j in range(depth):
             pairs.append((f'features.{index}', f'stages.{stage}.{j}.conv',
                           (out_ch, in_ch, 3, 3)))

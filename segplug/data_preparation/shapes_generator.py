@@ -70,8 +70,9 @@ def _texture(rng: np.random.Generator, size: int) -> np.ndarray:
         w = np.zeros((size, size), np.float32)
     elif kind == 1:
         theta, period = rng.uniform(0, np.pi), rng.uniform(4, 12)
-        w = (np.sin((xx * np.cos(theta) + yy * np.sin(theta)) * 2 * np.pi /
-                    period) > 0).astype(np.float32)
+        w = (np.sin(
+            (xx * np.cos(theta) + yy * np.sin(theta)) * 2 * np.pi / period)
+             > 0).astype(np.float32)
     elif kind == 2:
         cell = rng.integers(3, 9)
         w = ((xx // cell + yy // cell) % 2).astype(np.float32)
@@ -101,8 +102,8 @@ def _layout(rng: np.random.Generator, size: int,
         cls = int(rng.integers(1, len(SHAPES_CLASSES)))
         r = rng.uniform(0.1, 0.26) * size
         cx, cy = rng.uniform(r * 0.6, size - r * 0.6, 2)
-        objs.append((cls, _draw_mask(cls, cx, cy, r, rng.uniform(0, 2 * np.pi),
-                                     size)))
+        objs.append(
+            (cls, _draw_mask(cls, cx, cy, r, rng.uniform(0, 2 * np.pi), size)))
     visible = []
     for i, (cls, mask) in enumerate(objs):
         vis = mask.copy()
@@ -131,7 +132,9 @@ def _void_band(instance_map: np.ndarray, width: int) -> np.ndarray:
     return cv2.dilate(edge.astype(np.uint8), np.ones((k, k), np.uint8)) > 0
 
 
-def make_sample(index: int, seed: int = 0, size: int = 128,
+def make_sample(index: int,
+                seed: int = 0,
+                size: int = 128,
                 max_objects: int = 4,
                 void_width: int = 3) -> Tuple[np.ndarray, np.ndarray, list]:
     """One sample: RGB uint8 image, label map (uint8, 255 = void) and
@@ -178,7 +181,8 @@ def _coco_annotation(mask: np.ndarray, cls: int, ann_id: int,
         category_id=cls,
         segmentation=polys,
         area=float(mask.sum()),
-        bbox=[x0, y0, int(xs.max()) - x0 + 1, int(ys.max()) - y0 + 1],
+        bbox=[x0, y0, int(xs.max()) - x0 + 1,
+              int(ys.max()) - y0 + 1],
         iscrowd=0)
 
 
@@ -193,10 +197,16 @@ def generate_shapes(out_dir: str,
     Rewrites nothing when ``out_dir`` already holds a set generated with the
     same arguments (recorded in ``out_dir/shapes.json``).
     """
-    params = dict(num_train=num_train, num_val=num_val, size=size, seed=seed,
-                  max_objects=max_objects, version=_FORMAT_VERSION)
-    splits = dict(train=[f'train_{i:05d}' for i in range(num_train)],
-                  val=[f'val_{i:05d}' for i in range(num_val)])
+    params = dict(
+        num_train=num_train,
+        num_val=num_val,
+        size=size,
+        seed=seed,
+        max_objects=max_objects,
+        version=_FORMAT_VERSION)
+    splits = dict(
+        train=[f'train_{i:05d}' for i in range(num_train)],
+        val=[f'val_{i:05d}' for i in range(num_val)])
     stamp = osp.join(out_dir, 'shapes.json')
     if osp.exists(stamp):
         with open(stamp) as f:
@@ -206,8 +216,9 @@ def generate_shapes(out_dir: str,
                 'annotations'):
         os.makedirs(osp.join(out_dir, sub), exist_ok=True)
     palette = voc_palette()
-    categories = [dict(id=i, name=n) for i, n in enumerate(SHAPES_CLASSES)
-                  if i > 0]
+    categories = [
+        dict(id=i, name=n) for i, n in enumerate(SHAPES_CLASSES) if i > 0
+    ]
     for split, names in splits.items():
         offset = 0 if split == 'train' else num_train
         images, annotations = [], []
@@ -220,16 +231,24 @@ def generate_shapes(out_dir: str,
             png.putpalette(palette)
             png.save(osp.join(out_dir, 'SegmentationClass', name + '.png'))
             image_id = offset + i + 1
-            images.append(dict(id=image_id, file_name=name + '.jpg',
-                               height=size, width=size))
+            images.append(
+                dict(
+                    id=image_id,
+                    file_name=name + '.jpg',
+                    height=size,
+                    width=size))
             for cls, vis in objects:
-                annotations.append(_coco_annotation(
-                    vis, cls, len(annotations) + 1,
-                    image_id))
-        with open(osp.join(out_dir, 'annotations',
-                           f'instances_{split}.json'), 'w') as f:
-            json.dump(dict(images=images, annotations=annotations,
-                           categories=categories), f)
+                annotations.append(
+                    _coco_annotation(vis, cls,
+                                     len(annotations) + 1, image_id))
+        with open(
+                osp.join(out_dir, 'annotations', f'instances_{split}.json'),
+                'w') as f:
+            json.dump(
+                dict(
+                    images=images,
+                    annotations=annotations,
+                    categories=categories), f)
     _write_lists(out_dir, splits)
     with open(stamp, 'w') as f:
         json.dump(params, f)
@@ -239,6 +258,7 @@ def generate_shapes(out_dir: str,
 def _write_lists(out_dir: str, splits: Dict[str, List[str]]) -> None:
     lists = dict(splits, trainval=splits['train'] + splits['val'])
     for split, names in lists.items():
-        with open(osp.join(out_dir, 'ImageSets', 'Segmentation',
-                           split + '.txt'), 'w') as f:
+        with open(
+                osp.join(out_dir, 'ImageSets', 'Segmentation', split + '.txt'),
+                'w') as f:
             f.write('\n'.join(names) + '\n')

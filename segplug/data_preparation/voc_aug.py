@@ -67,8 +67,9 @@ def prepare_voc_aug(devkit: str, sbd: str, nproc: int = 2) -> str:
             raise VOCPrepareError(f'folder not found: {path}')
     voc_train = _read_list(osp.join(sets, 'train.txt'))
     voc_val = _read_list(osp.join(sets, 'val.txt'))
-    sbd_all = (_read_list(osp.join(sbd, 'dataset', 'train.txt')) +
-               _read_list(osp.join(sbd, 'dataset', 'val.txt')))
+    sbd_all = (
+        _read_list(osp.join(sbd, 'dataset', 'train.txt')) +
+        _read_list(osp.join(sbd, 'dataset', 'val.txt')))
     excluded = set(voc_train) | set(voc_val)
     aug = sorted(set(sbd_all) - excluded)
 
@@ -78,10 +79,14 @@ def prepare_voc_aug(devkit: str, sbd: str, nproc: int = 2) -> str:
             for n in aug]
     with Pool(max(1, nproc)) as pool:
         problems = [p for p in pool.map(_convert, jobs, chunksize=64) if p]
-    missing = [n for n in aug
-               if not osp.isfile(osp.join(voc, 'JPEGImages', n + '.jpg'))]
-    failed = {osp.splitext(osp.basename(p.split(':')[0]))[0]
-              for p in problems} | set(missing)
+    missing = [
+        n for n in aug
+        if not osp.isfile(osp.join(voc, 'JPEGImages', n + '.jpg'))
+    ]
+    failed = {
+        osp.splitext(osp.basename(p.split(':')[0]))[0]
+        for p in problems
+    } | set(missing)
     aug = [n for n in aug if n not in failed]
     _write_list(osp.join(sets, 'aug.txt'), aug)
     _write_list(osp.join(sets, 'trainaug.txt'), sorted(voc_train + aug))
@@ -90,8 +95,10 @@ def prepare_voc_aug(devkit: str, sbd: str, nproc: int = 2) -> str:
 
 def _report(voc_train, voc_val, aug, problems, missing) -> str:
     total = len(voc_train) + len(aug)
-    lines = [f'VOC train {len(voc_train)}, val {len(voc_val)}, SBD aug '
-             f'{len(aug)}: {total} training images (train.txt + aug.txt)']
+    lines = [
+        f'VOC train {len(voc_train)}, val {len(voc_val)}, SBD aug '
+        f'{len(aug)}: {total} training images (train.txt + aug.txt)'
+    ]
     if (len(voc_train), len(voc_val), total) != (VOC_TRAIN, VOC_VAL,
                                                  TRAIN_AUG):
         lines.append(

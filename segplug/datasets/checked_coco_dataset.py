@@ -36,8 +36,8 @@ def _polygon_area(coords: List[float]) -> float:
     # numpy: a Python loop costs 0.2 s per load of the shapes' 2,000 images
     xy = np.array(coords, dtype=np.float64)
     xs, ys = xy[0::2], xy[1::2]
-    cross = (xs[:-1] @ ys[1:] - xs[1:] @ ys[:-1] + xs[-1] * ys[0] -
-             xs[0] * ys[-1])
+    cross = (
+        xs[:-1] @ ys[1:] - xs[1:] @ ys[:-1] + xs[-1] * ys[0] - xs[0] * ys[-1])
     return abs(float(cross)) / 2
 
 
@@ -60,8 +60,8 @@ def _polygons_box(polygons: List[List[float]]) -> List[float]:
 
 def _json_error(path: str, err: json.JSONDecodeError) -> str:
     doc = err.doc
-    unclosed = (doc.count('{') + doc.count('[') >
-                doc.count('}') + doc.count(']'))
+    unclosed = (
+        doc.count('{') + doc.count('[') > doc.count('}') + doc.count(']'))
     cut = (': the file ends before its brackets close, cut short by a '
            'partial download or copy?' if unclosed else '')
     return (f'{path}: not valid JSON at line {err.lineno} column '
@@ -119,8 +119,9 @@ class CheckedCocoDataset(CocoDataset):
             raise DataError(_json_error(self.ann_file, err)) from None
         kept = self._readable(data_list)
         for (kind, what), ids in self._problems.items():
-            warnings.warn(f'{self.ann_file}: {what}: {kind} ids {_shown(ids)}',
-                          stacklevel=2)
+            warnings.warn(
+                f'{self.ann_file}: {what}: {kind} ids {_shown(ids)}',
+                stacklevel=2)
         return kept
 
     def _readable(self, data_list: List[dict]) -> List[dict]:
@@ -149,12 +150,11 @@ class CheckedCocoDataset(CocoDataset):
             if ann['id'] in self._seen_ann_ids:
                 self._repeated_ann_ids.append(ann['id'])
             self._seen_ann_ids.add(ann['id'])
-            ann = self._check_annotation(dict(ann), img['width'],
-                                         img['height'])
+            ann = self._check_annotation(
+                dict(ann), img['width'], img['height'])
             if ann is not None:
                 anns.append(ann)
-        return super().parse_data_info(
-            dict(raw_data_info, raw_ann_info=anns))
+        return super().parse_data_info(dict(raw_data_info, raw_ann_info=anns))
 
     def _report(self, kind: str, what: str, id_: int) -> None:
         self._problems[(kind, what)].append(id_)
@@ -171,8 +171,9 @@ class CheckedCocoDataset(CocoDataset):
                           height: int) -> Optional[dict]:
         """The annotation repaired, or None to drop it."""
         if not self._known_category(ann):
-            self._report('annotation', 'category_id not in the categories, '
-                         'object dropped', ann['id'])
+            self._report(
+                'annotation', 'category_id not in the categories, '
+                'object dropped', ann['id'])
             return None
         seg = ann.get('segmentation')
         if isinstance(seg, list):  # polygons (RLE dicts are left to mmdet)
@@ -189,14 +190,14 @@ class CheckedCocoDataset(CocoDataset):
                 self._report('annotation', 'no box and no polygon, object '
                              'dropped', ann['id'])
                 return None
-            self._report('annotation', 'box missing or not 4 numbers, taken '
-                         'from the polygons', ann['id'])
+            self._report(
+                'annotation', 'box missing or not 4 numbers, taken '
+                'from the polygons', ann['id'])
             ann['bbox'] = _polygons_box(ann['segmentation'])
         x, y, w, h = ann['bbox']
         if w <= 0 or h <= 0 or ann.get('area', 1) <= 0:
             self._report('annotation',
-                         'box or area of zero size, object dropped',
-                         ann['id'])
+                         'box or area of zero size, object dropped', ann['id'])
             return None
         x1, y1 = max(x, 0), max(y, 0)
         x2, y2 = min(x + w, width), min(y + h, height)
@@ -206,7 +207,6 @@ class CheckedCocoDataset(CocoDataset):
             return None
         if (x1, y1, x2, y2) != (x, y, x + w, y + h):
             self._report('annotation',
-                         'box reaching outside the image, clipped',
-                         ann['id'])
+                         'box reaching outside the image, clipped', ann['id'])
             ann['bbox'] = [x1, y1, x2 - x1, y2 - y1]
         return ann

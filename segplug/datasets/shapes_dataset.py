@@ -13,7 +13,9 @@ class ShapesDataset(BaseSegDataset):
     """
     METAINFO = dict(classes=SHAPES_CLASSES, palette=SHAPES_PALETTE)
 
-    def __init__(self, img_suffix: str = '.jpg',
-                 seg_map_suffix: str = '.png', **kwargs):
+    def __init__(self,
+                 img_suffix: str = '.jpg',
+                 seg_map_suffix: str = '.png',
+                 **kwargs):
         super().__init__(
             img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, **kwargs)

@@ -17,8 +17,8 @@ from .tool_runner import load_config, run, user_errors_exit
 
 __all__ = [
     'USER_ERRORS', 'AtomicCheckpointHook', 'CheckpointError', 'ConfigError',
-    'DataCheckSummary', 'DataError', 'DataNotFoundError', 'DeviceError',
-    'Fit', 'SegplugRunner', 'TrainingError', 'TrainingGuardHook',
+    'DataCheckSummary', 'DataError', 'DataNotFoundError', 'DeviceError', 'Fit',
+    'SegplugRunner', 'TrainingError', 'TrainingGuardHook',
     'UnsafeCheckpointError', 'adapt_to_device', 'add_training_guard',
     'check_batch_size', 'check_config', 'check_data', 'check_pretrained',
     'enable_amp', 'fetch_to_hub_cache', 'hub_cache_path',

@@ -24,7 +24,6 @@ _CLOSED = (object, nn.Module)
 # super(Class, self).__init__( or super().__init__( or Base.__init__(
 _INIT_CALL = re.compile(r'(?:super\(\s*(\w*)[^)]*\))?\.__init__\s*\(')
 
-
 # Classes whose **kwargs go somewhere known, by qualified name: the keys
 # that adds. CheckpointHook hands them to Runner.save_checkpoint, whose
 # parameters the hook already passes itself; IoUMetric and mmdet's box
@@ -47,8 +46,10 @@ def _named_params(func) -> Optional[tuple]:
         params = list(inspect.signature(func).parameters.values())
     except (TypeError, ValueError):
         return None
-    names = [p.name for p in params
-             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    names = [
+        p.name for p in params
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
     var_kw = [p.name for p in params if p.kind == p.VAR_KEYWORD]
     return names, (var_kw[0] if var_kw else None)
 
@@ -107,8 +108,7 @@ def accepted_keys(obj: Any) -> Optional[FrozenSet[str]]:
         keys.update(found[0][1:])  # drop self
         if found[1] is None:
             break
-        known = _KNOWN_FORWARDS.get(
-            f'{klass.__module__}.{klass.__qualname__}')
+        known = _KNOWN_FORWARDS.get(f'{klass.__module__}.{klass.__qualname__}')
         if known is not None:
             keys.update(known)
             break
@@ -127,8 +127,7 @@ def scope_registry(kind: str, scope: Optional[str]) -> Registry:
     'mmdet'): a child of mmengine's, which stands in for unknown scopes."""
     if scope and scope != 'mmengine':
         try:
-            return getattr(importlib.import_module(f'{scope}.registry'),
-                           kind)
+            return getattr(importlib.import_module(f'{scope}.registry'), kind)
         except (ImportError, AttributeError):
             pass
     return getattr(importlib.import_module('mmengine.registry'), kind)
@@ -166,8 +165,8 @@ def _closest(name: str, names: Sequence[str], n: int = 3) -> List[str]:
 def no_argument(obj: Any, key: str, accepted: FrozenSet[str]) -> str:
     """Says that ``obj`` takes no ``key`` and which key is nearest."""
     near = _closest(key, sorted(accepted), n=1)
-    hint = (f"did you mean '{near[0]}'?" if near else
-            'it takes ' + (', '.join(sorted(accepted)) or 'no arguments'))
+    hint = (f"did you mean '{near[0]}'?" if near else 'it takes ' +
+            (', '.join(sorted(accepted)) or 'no arguments'))
     name = getattr(obj, '__name__', str(obj))
     return f"{name} has no argument '{key}'; {hint}"
 
@@ -180,10 +179,12 @@ def not_registered(type_: Any, kinds: Sequence[str],
     if prefix and importlib.util.find_spec(prefix) is None:
         return f"'{type_}' needs package {prefix}, which is not installed"
     scope = prefix or scope or 'mmengine'
-    names = [n for kind in kinds
-             for n in _registered_names(scope_registry(kind, scope))]
+    names = [
+        n for kind in kinds
+        for n in _registered_names(scope_registry(kind, scope))
+    ]
     near = [f'{prefix}.{n}' if prefix else n for n in _closest(name, names)]
-    hint = ('closest: ' + ', '.join(f"'{n}'" for n in near) if near else
-            'is the module that registers it in custom_imports?')
+    hint = ('closest: ' + ', '.join(f"'{n}'" for n in near)
+            if near else 'is the module that registers it in custom_imports?')
     return (f"'{type_}' is not registered in {scope}'s "
             f"{' or '.join(kinds)}; {hint}")

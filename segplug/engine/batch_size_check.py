@@ -62,8 +62,8 @@ def _default(name: str, arg: str):
 def _processes(cfg) -> int:
     if cfg.get('launcher', 'none') == 'none':
         return 1
-    return int(os.environ.get('WORLD_SIZE')
-               or os.environ.get('SLURM_NTASKS') or 1)
+    return int(
+        os.environ.get('WORLD_SIZE') or os.environ.get('SLURM_NTASKS') or 1)
 
 
 def _batch_norm(part: dict, name: str, cfg) -> Optional[str]:
@@ -87,9 +87,11 @@ def _problem(path: str, part: dict, cfg) -> Optional[str]:
     norm = _batch_norm(part, name, cfg)
     if norm is None:
         return None
-    fixes = ['train_dataloader.batch_size >= 2',
-             f"{path}.norm_cfg=dict(type='GN', num_groups=16, "
-             "requires_grad=True)"]
+    fixes = [
+        'train_dataloader.batch_size >= 2',
+        f"{path}.norm_cfg=dict(type='GN', num_groups=16, "
+        "requires_grad=True)"
+    ]
     if scales_key is not None:
         fixes.append(f'{path}.{scales_key} without 1')
     if alternative is not None:
@@ -120,5 +122,6 @@ def check_batch_size(cfg) -> None:
         raise ConfigError(problems[0])
     if problems:
         raise ConfigError(f'{len(problems)} parts cannot train at batch size '
-                          '1: ' + '; '.join(f'({i}) {problem}' for i, problem
-                                            in enumerate(problems, 1)))
+                          '1: ' +
+                          '; '.join(f'({i}) {problem}'
+                                    for i, problem in enumerate(problems, 1)))

@@ -55,8 +55,8 @@ def checkpoint_safe_globals() -> list:
          'numpy._core.multiarray._reconstruct'),
         (np._core.multiarray.scalar, 'numpy._core.multiarray.scalar'),
         # Checkpoints written under numpy 1.x name the same functions so.
-        (np._core.multiarray._reconstruct,
-         'numpy.core.multiarray._reconstruct'),
+        (np._core.multiarray._reconstruct, 'numpy.core.multiarray._reconstruct'
+         ),
         (np._core.multiarray.scalar, 'numpy.core.multiarray.scalar'),
     ] + numpy_dtype_classes
 
@@ -131,8 +131,7 @@ def _first_line(err: Exception) -> str:
     return text[0].split('. ')[0] if text else type(err).__name__
 
 
-def load_from_local(filename: str,
-                    map_location: Optional[str] = None) -> dict:
+def load_from_local(filename: str, map_location: Optional[str] = None) -> dict:
     """``torch.load`` with ``weights_only=True``.
 
     Raises:
@@ -144,8 +143,8 @@ def load_from_local(filename: str,
     if not osp.isfile(filename):
         raise CheckpointNotFoundError(f'checkpoint not found: {filename}')
     try:
-        return torch.load(filename, map_location=map_location,
-                          weights_only=True)
+        return torch.load(
+            filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         _raise_if_torn(filename)
         raise _refused(filename, err) from None
@@ -167,8 +166,9 @@ def _raise_if_torn(filename: str) -> None:
 
 def _refused(filename: str, err: Exception) -> UnsafeCheckpointError:
     try:
-        needed = set(torch.serialization.get_unsafe_globals_in_checkpoint(
-            filename)) - _allowed_names()
+        needed = set(
+            torch.serialization.get_unsafe_globals_in_checkpoint(
+                filename)) - _allowed_names()
     except Exception:  # not a zip checkpoint: report torch's reason
         needed = set()
     if needed:
@@ -229,4 +229,5 @@ def install_checkpoint_allow_list() -> None:
         prefixes=('http://', 'https://'), loader=load_from_http, force=True)
     CheckpointLoader.register_scheme(
         prefixes=('open-mmlab://', 'openmmlab://'),
-        loader=load_from_openmmlab, force=True)
+        loader=load_from_openmmlab,
+        force=True)

@@ -16,6 +16,9 @@ from torch import nn
 
 from .errors import CheckpointError
 
+# (regex, replacement) pairs applied to checkpoint keys, as mmengine's
+KeyRevisions = Sequence[Tuple[str, str]]
+
 
 @dataclass
 class Fit:
@@ -30,7 +33,7 @@ class Fit:
 
 
 def weights_of(checkpoint, filename: str,
-               revise_keys: Sequence[Tuple[str, str]] = ()) -> OrderedDict:
+               revise_keys: KeyRevisions = ()) -> OrderedDict:
     """The tensors of ``checkpoint`` (its ``state_dict``, or itself), keys
     revised by the ``(pattern, replacement)`` pairs as mmengine does.
 
@@ -42,12 +45,12 @@ def weights_of(checkpoint, filename: str,
         state = checkpoint['state_dict']
     tensors = OrderedDict()
     if isinstance(state, Mapping):
-        tensors = OrderedDict((k, v) for k, v in state.items()
-                              if isinstance(v, torch.Tensor))
+        tensors = OrderedDict(
+            (k, v) for k, v in state.items() if isinstance(v, torch.Tensor))
     if not tensors:
-        keys = (', '.join(map(str, list(checkpoint)[:5]))
-                if isinstance(checkpoint, Mapping) else
-                type(checkpoint).__name__)
+        keys = (', '.join(map(str,
+                              list(checkpoint)[:5])) if
+                isinstance(checkpoint, Mapping) else type(checkpoint).__name__)
         raise CheckpointError(
             f'checkpoint {filename} holds no weights (no state_dict of '
             f'tensors; it has: {keys or "nothing"}); pass a checkpoint '

@@ -15,7 +15,8 @@ def _keys(rgb: np.ndarray) -> np.ndarray:
     return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
 
 
-def colour_to_index(rgb: np.ndarray, palette: Sequence[Sequence[int]],
+def colour_to_index(rgb: np.ndarray,
+                    palette: Sequence[Sequence[int]],
                     ignore_index: int = 255) -> Tuple[np.ndarray, int]:
     """Class indices of an (H, W, 3) RGB label.
 
@@ -40,7 +41,8 @@ def colour_to_index(rgb: np.ndarray, palette: Sequence[Sequence[int]],
     return index, int(odd.sum())
 
 
-def convert_colour_label(src: str, dst: str,
+def convert_colour_label(src: str,
+                         dst: str,
                          palette: Sequence[Sequence[int]],
                          ignore_index: int = 255) -> int:
     """Write the colour label ``src`` to ``dst`` as a palette PNG of class

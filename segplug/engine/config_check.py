@@ -14,6 +14,8 @@ from .config_walk import ConfigWalk, listed
 from .errors import ConfigError
 
 _LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+# whose dataset sets the number of classes: the train one, else the test one
+_CLASS_LOADERS = ('train_dataloader', 'test_dataloader')
 # Heads whose num_classes is no dataset's: STDC's detail head predicts
 # boundaries, Grounding DINO's counts text tokens
 _OWN_CLASSES = ('STDCHead', 'GroundingDINOHead')
@@ -21,10 +23,7 @@ _OWN_CLASSES = ('STDCHead', 'GroundingDINOHead')
 _INSTANCE_HEADS = ('bbox_head', 'mask_head')
 
 
-def check_config(
-    cfg,
-    loaders: Iterable[str] = ('train_dataloader', 'test_dataloader')
-) -> None:
+def check_config(cfg, loaders: Iterable[str] = _CLASS_LOADERS) -> None:
     """Raise :class:`ConfigError` naming every key and ``type`` of ``cfg``
     that no part accepts and every head whose ``num_classes`` differs from
     the number of classes of the dataset a run reads.
@@ -50,8 +49,9 @@ def check_config(
     if len(problems) == 1:
         raise ConfigError(problems[0])
     if problems:
-        raise ConfigError(f'{len(problems)} config problems: ' + '; '.join(
-            f'({i}) {problem}' for i, problem in enumerate(problems, 1)))
+        raise ConfigError(f'{len(problems)} config problems: ' +
+                          '; '.join(f'({i}) {problem}'
+                                    for i, problem in enumerate(problems, 1)))
 
 
 def _first_leaf(dataset: dict, where: str) -> Tuple[dict, str]:
@@ -101,8 +101,8 @@ def _heads(model) -> Iterator[Tuple[Any, str, str]]:
     roi_head = model.get('roi_head')
     if isinstance(roi_head, dict):
         for key in _INSTANCE_HEADS:
-            for head, at in listed(roi_head.get(key),
-                                   f'{where}.roi_head.{key}'):
+            for head, at in listed(
+                    roi_head.get(key), f'{where}.roi_head.{key}'):
                 yield head, at, key
 
 
@@ -115,8 +115,9 @@ def _binary(head: dict, num_classes: int) -> bool:
 
 def _own_classes(head: dict, walk: ConfigWalk) -> bool:
     found = walk.lookup(head, ('MODELS', ))
-    return any(klass.__name__ in _OWN_CLASSES
-               for klass in getattr(found, '__mro__', ()))
+    return any(
+        klass.__name__ in _OWN_CLASSES
+        for klass in getattr(found, '__mro__', ()))
 
 
 def _num_classes_problems(cfg, walk: ConfigWalk,
@@ -135,8 +136,8 @@ def _num_classes_problems(cfg, walk: ConfigWalk,
         if not isinstance(num, int) or num == len(classes) or _binary(
                 head, len(classes)):
             continue
-        shown = ', '.join(map(str, classes[:2])) + (
-            ', ...' if len(classes) > 2 else '')
+        shown = ', '.join(map(
+            str, classes[:2])) + (', ...' if len(classes) > 2 else '')
         problems.append(
             f'{at}.num_classes={num} but {where} ({name}) has '
             f"{len(classes)} {field.replace('_', ' ')} ({shown}); set "

@@ -47,9 +47,9 @@ def _consumed(parent: Any, key: str) -> Tuple[str, ...]:
 
 
 def _is_component(key: str) -> bool:
-    return not key.endswith('_cfg') and (
-        key in _COMPONENTS or key.startswith('loss_')
-        or key.endswith(_COMPONENT_ENDS))
+    return not key.endswith('_cfg') and (key in _COMPONENTS
+                                         or key.startswith('loss_')
+                                         or key.endswith(_COMPONENT_ENDS))
 
 
 class ConfigWalk:
@@ -63,7 +63,9 @@ class ConfigWalk:
         self.scope = scope
         self.problems: List[str] = []
 
-    def lookup(self, cfg: dict, kinds: Iterable[str],
+    def lookup(self,
+               cfg: dict,
+               kinds: Iterable[str],
                default: Any = None) -> Any:
         """What ``cfg``'s type (else ``default``) builds in the first of
         the registries ``kinds`` that has it; None where none has."""
@@ -75,15 +77,20 @@ class ConfigWalk:
                 return found
         return None
 
-    def part(self, cfg: Any, where: str, kinds: Tuple[str, ...],
-             default: Any = None, extra: Iterable[str] = ()) -> Any:
+    def part(self,
+             cfg: Any,
+             where: str,
+             kinds: Tuple[str, ...],
+             default: Any = None,
+             extra: Iterable[str] = ()) -> Any:
         """Check dict ``cfg`` (else nothing), built from ``kinds``."""
         if not isinstance(cfg, dict) or cfg.get('type', default) is None:
             return None
         found = self.lookup(cfg, kinds, default)
         if found is None:
-            self.unknown_type(cfg.get('type', default), f'{where}.type',
-                              kinds, cfg.get('_scope_', self.scope))
+            self.unknown_type(
+                cfg.get('type', default), f'{where}.type', kinds,
+                cfg.get('_scope_', self.scope))
         else:
             self.keys(cfg, where, found, extra)
         return found
@@ -124,14 +131,17 @@ class ConfigWalk:
             self.unknown_type(type_, 'optim_wrapper.constructor', kinds,
                               self.scope)
         # other constructors read the wrapper config their own way
-        if not (isinstance(constructor, type) and issubclass(
-                constructor, DefaultOptimWrapperConstructor)):
+        if not (isinstance(constructor, type)
+                and issubclass(constructor, DefaultOptimWrapperConstructor)):
             return
-        self.part(wrapper, 'optim_wrapper', ('OPTIM_WRAPPERS', ),
-                  default='OptimWrapper',
-                  extra=('constructor', 'paramwise_cfg', 'optimizer'))
-        self.part(wrapper.get('optimizer'), 'optim_wrapper.optimizer',
-                  ('OPTIMIZERS', ))
+        self.part(
+            wrapper,
+            'optim_wrapper', ('OPTIM_WRAPPERS', ),
+            default='OptimWrapper',
+            extra=('constructor', 'paramwise_cfg', 'optimizer'))
+        self.part(
+            wrapper.get('optimizer'), 'optim_wrapper.optimizer',
+            ('OPTIMIZERS', ))
 
     def schedulers(self, schedulers: Any, where: str) -> None:
         if isinstance(schedulers, dict) and 'type' not in schedulers:
@@ -140,8 +150,10 @@ class ConfigWalk:
                 self.schedulers(value, f'{where}.{key}')
             return
         for scheduler, at in listed(schedulers, where):
-            self.part(scheduler, at, ('PARAM_SCHEDULERS', ),
-                      extra=('convert_to_iter_based', ))
+            self.part(
+                scheduler,
+                at, ('PARAM_SCHEDULERS', ),
+                extra=('convert_to_iter_based', ))
 
     def loops(self, cfg) -> None:
         from mmengine.runner import (EpochBasedTrainLoop, IterBasedTrainLoop,
@@ -154,8 +166,9 @@ class ConfigWalk:
                     'picks the loop by by_epoch only without a type)')
             self.part(train, 'train_cfg', ('LOOPS', ), extra=('by_epoch', ))
         elif isinstance(train, dict) and 'by_epoch' in train:
-            loop = (EpochBasedTrainLoop
-                    if train['by_epoch'] else IterBasedTrainLoop)
+            loop = (
+                EpochBasedTrainLoop
+                if train['by_epoch'] else IterBasedTrainLoop)
             self.keys(train, 'train_cfg', loop, extra=('by_epoch', ))
         for key, loop in (('val_cfg', ValLoop), ('test_cfg', TestLoop)):
             self.part(cfg.get(key), key, ('LOOPS', ), default=loop)
@@ -189,8 +202,8 @@ class ConfigWalk:
         # Albu's transforms are albumentations' own: only these nest parts
         if getattr(found, '__name__', None) not in _NESTING:
             return
-        for sub, at in listed(transform.get('transforms'),
-                              f'{where}.transforms'):
+        for sub, at in listed(
+                transform.get('transforms'), f'{where}.transforms'):
             if isinstance(sub, (list, tuple)):  # TestTimeAug, RandomChoice
                 for inner, inner_at in listed(sub, at):
                     self.transform(inner, inner_at)
@@ -206,17 +219,22 @@ class ConfigWalk:
 
     def visualizer(self, visualizer: Any, vis_backends: Any) -> None:
         self.part(visualizer, 'visualizer', ('VISUALIZERS', ))
-        own = (visualizer.get('vis_backends')
-               if isinstance(visualizer, dict) else None)
+        own = (
+            visualizer.get('vis_backends')
+            if isinstance(visualizer, dict) else None)
         backends = list(listed(own, 'visualizer.vis_backends'))
         if vis_backends != own:
             backends += listed(vis_backends, 'vis_backends')
         for backend, at in backends:
             self.part(backend, at, ('VISBACKENDS', ))
 
-    def model(self, model: Any, where: str,
-              kinds: Tuple[str, ...] = ('MODELS', ),
-              extra: Iterable[str] = ()) -> None:
+    def model(
+        self,
+        model: Any,
+        where: str,
+        kinds: Tuple[str, ...] = ('MODELS', ),
+        extra: Iterable[str] = ()
+    ) -> None:
         """Check ``model`` and, recursively, its parts (mmdet's anchor
         generators and box coders live in TASK_UTILS)."""
         if not isinstance(model, dict):

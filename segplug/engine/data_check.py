@@ -72,17 +72,18 @@ def check_data(cfg, loaders: Iterable[str]) -> Optional[DataCheckSummary]:
         _check_ground_truth_file(cfg, loader)
     if mode == 'off':
         return None
-    return check_samples(cfg, [(loader, ds) for loader in loaders
-                               for ds in leaf_dataset_cfgs(
-                                   cfg[loader]['dataset'])], mode)
+    return check_samples(cfg,
+                         [(loader, ds) for loader in loaders
+                          for ds in leaf_dataset_cfgs(cfg[loader]['dataset'])],
+                         mode)
 
 
 def _check_paths(cfg, loader: str) -> None:
     for ds in leaf_dataset_cfgs(cfg[loader]['dataset']):
         for what, path in _paths(ds):
             if not osp.exists(path):
-                hint = _HINTS.get(str(ds.get('type')),
-                                  'see the README for data preparation')
+                hint = _HINTS.get(
+                    str(ds.get('type')), 'see the README for data preparation')
                 hint = hint.format(data_root=ds.get('data_root', 'data'))
                 raise DataNotFoundError(
                     f'{loader}: {what} not found: {path}; {hint}')
@@ -110,7 +111,8 @@ def _check_ground_truth_file(cfg, loader: str) -> None:
             warnings.warn(
                 f"{loader.replace('_dataloader', '_evaluator')}.ann_file is "
                 f'{gt} but the dataset reads {ann_file}: the metric scores '
-                'the predictions against the former', stacklevel=2)
+                'the predictions against the former',
+                stacklevel=2)
 
 
 def _pretrained_paths(cfg, where: str) -> Iterator[Tuple[str, str]]:

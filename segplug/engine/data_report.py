@@ -11,25 +11,39 @@ _SHOWN = 3
 REPORT = 'data_check.txt'
 EXCLUDED = 'data_check_excluded.txt'
 _KINDS = {
-    'split:empty': 'split file lists no samples',
-    'image:missing': 'image not found',
-    'image:empty': 'image file is empty (0 bytes)',
-    'image:undecodable': 'image does not decode',
-    'image:corrupt': 'corrupt JPEG data (it decodes with grey or smeared '
+    'split:empty':
+    'split file lists no samples',
+    'image:missing':
+    'image not found',
+    'image:empty':
+    'image file is empty (0 bytes)',
+    'image:undecodable':
+    'image does not decode',
+    'image:corrupt':
+    'corrupt JPEG data (it decodes with grey or smeared '
     'blocks)',
-    'image:size': "image size differs from the annotation file's width "
+    'image:size':
+    "image size differs from the annotation file's width "
     'and height',
-    'label:missing': 'label not found',
-    'label:empty': 'label file is empty (0 bytes)',
-    'label:undecodable': 'label does not decode',
-    'label:colour': 'colour label, not class indices (map each palette '
+    'label:missing':
+    'label not found',
+    'label:empty':
+    'label file is empty (0 bytes)',
+    'label:undecodable':
+    'label does not decode',
+    'label:colour':
+    'colour label, not class indices (map each palette '
     'colour to its class index and save one channel, mode P or L: '
     '`python tools/convert_color_labels.py CONFIG`)',
-    'label:channels': 'label is not one channel of integer class indices',
-    'label:wide': 'label values above 255 (mmseg reads labels as 8 bits, so '
+    'label:channels':
+    'label is not one channel of integer class indices',
+    'label:wide':
+    'label values above 255 (mmseg reads labels as 8 bits, so '
     'they would become other classes)',
-    'label:size': 'label size differs from its image',
-    'label:values': 'label values outside [0, {n}) that are not the ignore '
+    'label:size':
+    'label size differs from its image',
+    'label:values':
+    'label values outside [0, {n}) that are not the ignore '
     'index {ignore} ({where}={n})',
 }
 
@@ -37,8 +51,8 @@ _KINDS = {
 def kind_text(kind: str, rules: Optional[LabelRules]) -> str:
     text = _KINDS[kind]
     if rules is not None:
-        text = text.format(n=rules.num_classes, ignore=rules.ignore_index,
-                           where=rules.where)
+        text = text.format(
+            n=rules.num_classes, ignore=rules.ignore_index, where=rules.where)
     return text
 
 

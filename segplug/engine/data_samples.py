@@ -86,8 +86,8 @@ def _subset(total: int, indices) -> List[int]:
     if indices is None:
         return list(range(total))
     if isinstance(indices, int):
-        return (list(range(total))[:indices]
-                if indices >= 0 else list(range(total))[indices:])
+        return (list(range(total))[:indices] if indices >= 0 else list(
+            range(total))[indices:])
     return [int(i) for i in indices]
 
 
@@ -96,8 +96,8 @@ def _build(ds_cfg: dict, scope: Optional[str]):
     pipeline, no ``indices``)."""
     from mmengine.registry import DATASETS, DefaultScope
     build_cfg = copy.deepcopy(dict(ds_cfg))
-    build_cfg.update(pipeline=[], serialize_data=False, lazy_init=False,
-                     indices=None)
+    build_cfg.update(
+        pipeline=[], serialize_data=False, lazy_init=False, indices=None)
     # the dataset's own warnings (CheckedCocoDataset's) come once, when the
     # Runner builds it
     with warnings.catch_warnings(), \
@@ -121,17 +121,21 @@ def leaf_samples(loader: str, ds_cfg: dict,
                           f'{len(full)} samples of {ds_cfg.get("ann_file")}')
     infos = [full[i] for i in indices]
     root = ds_cfg.get('data_root') or ''
-    name = (osp.join(root, ds_cfg['ann_file'])
-            if ds_cfg.get('ann_file') else root or str(ds_cfg.get('type')))
+    name = (
+        osp.join(root, ds_cfg['ann_file'])
+        if ds_cfg.get('ann_file') else root or str(ds_cfg.get('type')))
     if not root:
         root = osp.dirname(infos[0]['img_path']) if infos else '.'
     return LeafSamples(
-        loader=loader, cfg=ds_cfg, name=name, folder=root,
-        indices=indices, infos=infos,
-        labels=_is_seg_dataset(dataset) and _loads_labels(
-            ds_cfg.get('pipeline')),
-        detection=bool(infos) and 'width' in infos[0]
-        and 'height' in infos[0],
+        loader=loader,
+        cfg=ds_cfg,
+        name=name,
+        folder=root,
+        indices=indices,
+        infos=infos,
+        labels=_is_seg_dataset(dataset)
+        and _loads_labels(ds_cfg.get('pipeline')),
+        detection=bool(infos) and 'width' in infos[0] and 'height' in infos[0],
         palette=dataset.metainfo.get('palette'))
 
 

@@ -30,8 +30,7 @@ def _loaded_value(value: int, info: dict) -> int:
     return value
 
 
-def _bad_values(values: List[int], info: dict,
-                rules: LabelRules) -> List[int]:
+def _bad_values(values: List[int], info: dict, rules: LabelRules) -> List[int]:
     """The values of the file that the model would not accept."""
     bad = []
     for value in values:
@@ -46,35 +45,37 @@ def _label_problems(loader: str, path: str, facts: dict,
                     image_shape: Optional[List[int]], info: dict,
                     rules: Optional[LabelRules]) -> List[Problem]:
     if 'error' in facts:
-        return [Problem(loader, 'label:' + facts['error'], path,
-                        facts.get('detail', ''))]
+        return [
+            Problem(loader, 'label:' + facts['error'], path,
+                    facts.get('detail', ''))
+        ]
     found = []
     if facts.get('colour'):
         grey = ', all channels equal' if facts.get('grey') else ''
-        found.append(Problem(loader, 'label:colour', path,
-                             facts['mode'] + grey))
+        found.append(
+            Problem(loader, 'label:colour', path, facts['mode'] + grey))
     elif 'values' not in facts:
-        found.append(Problem(loader, 'label:channels', path,
-                             f"mode {facts['mode']}"))
+        found.append(
+            Problem(loader, 'label:channels', path, f"mode {facts['mode']}"))
     if image_shape and facts['shape'] != image_shape:
-        found.append(Problem(
-            loader, 'label:size', path,
-            f"{_size(facts['shape'])}, image {_size(image_shape)}"))
+        found.append(
+            Problem(loader, 'label:size', path,
+                    f"{_size(facts['shape'])}, image {_size(image_shape)}"))
     values = facts.get('values')
     if values is not None:
         wide = [v for v in values if not 0 <= v <= 255]
         bad = _bad_values(values, info, rules) if rules else []
         if wide:
-            found.append(Problem(loader, 'label:wide', path,
-                                 'values ' + _few(wide)))
+            found.append(
+                Problem(loader, 'label:wide', path, 'values ' + _few(wide)))
         elif bad:
-            found.append(Problem(loader, 'label:values', path,
-                                 'values ' + _few(bad)))
+            found.append(
+                Problem(loader, 'label:values', path, 'values ' + _few(bad)))
     return found
 
 
-def sample_problems(leaf: LeafSamples, info: dict,
-                    facts: Dict[Tuple[str, str], dict],
+def sample_problems(leaf: LeafSamples, info: dict, facts: Dict[Tuple[str, str],
+                                                               dict],
                     rules: Optional[LabelRules]) -> List[Problem]:
     """The problems of the sample ``info`` of ``leaf``; none if fine."""
     path = info.get('img_path')
@@ -84,15 +85,17 @@ def sample_problems(leaf: LeafSamples, info: dict,
     found = []
     shape = image.get('shape')
     if 'error' in image:
-        found.append(Problem(leaf.loader, 'image:' + image['error'], path,
-                             image.get('detail', '')))
+        found.append(
+            Problem(leaf.loader, 'image:' + image['error'], path,
+                    image.get('detail', '')))
     elif leaf.detection and shape != [info['height'], info['width']]:
-        found.append(Problem(
-            leaf.loader, 'image:size', path,
-            f"{_size(shape)}, annotation file "
-            f"{_size([info['height'], info['width']])}"))
+        found.append(
+            Problem(
+                leaf.loader, 'image:size', path,
+                f"{_size(shape)}, annotation file "
+                f"{_size([info['height'], info['width']])}"))
     seg = info.get('seg_map_path') if leaf.labels else None
     if seg:
-        found += _label_problems(leaf.loader, seg, facts[(LABEL, seg)],
-                                 shape, info, rules)
+        found += _label_problems(leaf.loader, seg, facts[(LABEL, seg)], shape,
+                                 info, rules)
     return found

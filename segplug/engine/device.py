@@ -58,7 +58,7 @@ def init_cpu_dist(launcher: str) -> None:
         _slurm_env()
     elif launcher != 'pytorch':
         raise ConfigError("launcher without a GPU: expected 'none', 'pytorch' "
-                         f"or 'slurm', got {launcher!r}")
+                          f"or 'slurm', got {launcher!r}")
     dist.init_process_group(backend='gloo')
 
 
@@ -93,8 +93,8 @@ def _cpu_model_wrapper(cfg: Config) -> dict:
     wrapper_type = wrapper.setdefault('type', 'MMDistributedDataParallel')
     if isinstance(wrapper_type, str):
         wrapper_type = MODEL_WRAPPERS.get(wrapper_type)
-    if isinstance(wrapper_type, type) and issubclass(
-            wrapper_type, DistributedDataParallel):
+    if isinstance(wrapper_type, type) and issubclass(wrapper_type,
+                                                     DistributedDataParallel):
         wrapper['device_ids'] = None
     return wrapper
 

@@ -72,20 +72,21 @@ class FactsCache:
         ]
 
     def save(self) -> None:
-        cached = dict(version=_VERSION, folder=self.folder,
-                      files=self.entries)
+        cached = dict(version=_VERSION, folder=self.folder, files=self.entries)
         try:
             os.makedirs(osp.dirname(self.path), exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=osp.dirname(self.path),
-                                       suffix='.tmp')
+            fd, tmp = tempfile.mkstemp(
+                dir=osp.dirname(self.path), suffix='.tmp')
             with os.fdopen(fd, 'w') as f:
                 json.dump(cached, f, separators=(',', ':'))
             os.replace(tmp, self.path)
         except OSError as err:
             # the check itself is done: only the next one will be slower
-            warnings.warn(f'data check: cannot write its cache {self.path}: '
-                          f'{err}; set SEGPLUG_CACHE_DIR to a writable '
-                          'folder', stacklevel=2)
+            warnings.warn(
+                f'data check: cannot write its cache {self.path}: '
+                f'{err}; set SEGPLUG_CACHE_DIR to a writable '
+                'folder',
+                stacklevel=2)
 
 
 def _entry_name(key: Key) -> str:

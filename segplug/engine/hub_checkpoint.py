@@ -65,16 +65,15 @@ def fetch_to_hub_cache(url: str, name: Optional[str] = None) -> str:
     if osp.isfile(path):
         return path
     why = reason or 'local rank 0 could not fetch it'
-    what = (f'{url} ({why})' if name in (None, url) else
-            f'{name} ({url}: {why})')
+    what = (f'{url} ({why})' if name in (None,
+                                         url) else f'{name} ({url}: {why})')
     raise DataNotFoundError(
         f'cannot fetch {what}; put the file at {path} to use it offline, '
         'or set model.pretrained=None (or that init_cfg to None) to train '
         'from scratch')
 
 
-def load_from_http(filename: str,
-                   map_location: Optional[str] = None) -> dict:
+def load_from_http(filename: str, map_location: Optional[str] = None) -> dict:
     """An http(s) checkpoint through the hub cache, loaded weights-only."""
     return load_from_local(fetch_to_hub_cache(filename), map_location)
 

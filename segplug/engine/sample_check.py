@@ -32,8 +32,8 @@ class DataCheckSummary:
 
     def __str__(self) -> str:
         cached = 100 * (self.files - self.decoded) / max(self.files, 1)
-        verdict = (f'{self.left_out} left out' if self.left_out else
-                   'no problems')
+        verdict = (f'{self.left_out} left out'
+                   if self.left_out else 'no problems')
         return (f'data check: {self.samples} samples, {self.files} files '
                 f'({cached:.0f}% from the cache) in {self.seconds:.2f} s: '
                 f'{verdict}')
@@ -59,8 +59,7 @@ def _message(leaves: List[LeafSamples], per_sample: List[list],
                   for sample in found if sample)
     count = f'{len(problems)} problem' + 's' * (len(problems) != 1)
     where = (f'in {sum(bad.values())} of {total} samples '
-             f'({report.loader_counts(bad)})' if bad else
-             f'({total} samples)')
+             f'({report.loader_counts(bad)})' if bad else f'({total} samples)')
     return (f'data check: {count} {where}: '
             f'{report.summary(problems, rules)}')
 
@@ -72,18 +71,23 @@ def check_samples(cfg, datasets: Sequence[Tuple[str, dict]],
     ones. Lists go to ``cfg.work_dir``."""
     start = time.perf_counter()
     scope = cfg.get('default_scope')
-    leaves = [leaf for leaf in (leaf_samples(loader, ds, scope)
-                                for loader, ds in datasets) if leaf]
+    leaves = [
+        leaf for leaf in (leaf_samples(loader, ds, scope)
+                          for loader, ds in datasets) if leaf
+    ]
     facts, decoded = _facts(leaves)
     rules = label_rules(cfg)
-    per_sample = [[sample_problems(leaf, info, facts, rules)
-                   for info in leaf.infos] for leaf in leaves]
-    summary = DataCheckSummary(sum(len(leaf.infos) for leaf in leaves),
-                               len(facts), decoded,
-                               time.perf_counter() - start)
+    per_sample = [[
+        sample_problems(leaf, info, facts, rules) for info in leaf.infos
+    ] for leaf in leaves]
+    summary = DataCheckSummary(
+        sum(len(leaf.infos) for leaf in leaves), len(facts), decoded,
+        time.perf_counter() - start)
     problems = [p for leaf in per_sample for found in leaf for p in found]
-    empty = [Problem(leaf.loader, 'split:empty', leaf.name)
-             for leaf in leaves if not leaf.infos]
+    empty = [
+        Problem(leaf.loader, 'split:empty', leaf.name) for leaf in leaves
+        if not leaf.infos
+    ]
     work_dir = cfg.get('work_dir')
     if not problems and not empty:
         report.remove_stale(work_dir)
@@ -99,8 +103,8 @@ def check_samples(cfg, datasets: Sequence[Tuple[str, dict]],
                     'these samples out with --cfg-options data_check=warn')
 
 
-def _leave_out(leaves: List[LeafSamples], per_sample: List[list],
-               work_dir, message: str) -> int:
+def _leave_out(leaves: List[LeafSamples], per_sample: List[list], work_dir,
+               message: str) -> int:
     """Set each leaf dataset's ``indices`` to its good samples; write the
     left-out ones to the work dir and warn once."""
     lines = []
@@ -112,12 +116,15 @@ def _leave_out(leaves: List[LeafSamples], per_sample: List[list],
         if len(keep) < len(leaf.indices):
             leaf.cfg['indices'] = keep
         lines += [
-            f'{leaf.loader}\t{info["img_path"]}\t'
-            + ','.join(sorted({p.kind for p in problems}))
+            f'{leaf.loader}\t{info["img_path"]}\t' +
+            ','.join(sorted({p.kind
+                             for p in problems}))
             for info, problems in zip(leaf.infos, found) if problems
         ]
     listed = report.write_lines(work_dir, report.EXCLUDED, lines)
     where = f'; the list is in {listed}' if listed else ''
-    warnings.warn(f'{message}; these {len(lines)} samples are left out '
-                  f'(data_check=warn){where}', stacklevel=3)
+    warnings.warn(
+        f'{message}; these {len(lines)} samples are left out '
+        f'(data_check=warn){where}',
+        stacklevel=3)
     return len(lines)

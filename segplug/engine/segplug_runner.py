@@ -58,17 +58,22 @@ class SegplugRunner(Runner):
                         backend_args: Optional[dict] = None,
                         **kwargs) -> None:
         """:meth:`Runner.save_checkpoint`, atomic for local folders."""
-        local = (file_client_args is None and isinstance(
-            get_file_backend(out_dir, backend_args=backend_args),
-            LocalBackend))
+        local = (
+            file_client_args is None and isinstance(
+                get_file_backend(out_dir, backend_args=backend_args),
+                LocalBackend))
         if not local:
-            return super().save_checkpoint(out_dir, filename, file_client_args,
-                                           *args, backend_args=backend_args,
-                                           **kwargs)
+            return super().save_checkpoint(
+                out_dir,
+                filename,
+                file_client_args,
+                *args,
+                backend_args=backend_args,
+                **kwargs)
         tmp = temp_name(filename)
         try:
-            super().save_checkpoint(out_dir, tmp, None, *args,
-                                    backend_args=backend_args, **kwargs)
+            super().save_checkpoint(
+                out_dir, tmp, None, *args, backend_args=backend_args, **kwargs)
             replace_atomically(
                 osp.join(out_dir, tmp), osp.join(out_dir, filename))
         finally:
@@ -132,8 +137,8 @@ class SegplugRunner(Runner):
             why = 'testing needs every weight outside auxiliary_head'
         elif self._fit_rule == 'resume' or strict:
             fails = bool(bad)
-            why = ('resuming needs every weight' if self._fit_rule
-                   == 'resume' else 'strict loading needs every weight')
+            why = ('resuming needs every weight' if self._fit_rule == 'resume'
+                   else 'strict loading needs every weight')
         else:  # a checkpoint all of whose tensors load is a partial init
             fails = fit.loaded_share < 0.5 and bool(fit.unexpected
                                                     or fit.mismatched)

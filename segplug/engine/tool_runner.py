@@ -73,8 +73,9 @@ def run(cfg: Config, method: str, loaders: Iterable[str]):
         add_training_guard(cfg)
     use_atomic_checkpoints(cfg)
     adapt_to_device(cfg)
-    runner = (SegplugRunner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner = (
+        SegplugRunner.from_cfg(cfg)
+        if 'runner_type' not in cfg else RUNNERS.build(cfg))
     try:
         return getattr(runner, method)()
     finally:

@@ -15,7 +15,6 @@ from mmseg.registry import MODELS
 from segplug.converters import (MMSEG_HEADS, convert_mmseg_checkpoint,
                                 mmseg_config_file)
 from segplug.engine import sync_bn_to_bn
-
 from ..utils import load_tool
 
 # ResNet-50-D8 widths -> those of a ResNet-18 with 16 base channels, the
@@ -29,8 +28,9 @@ HEADS = list(MMSEG_HEADS)
 def _shrink_widths(cfg):
     for key, value in cfg.items():
         if key in WIDTH_KEYS:
-            cfg[key] = (SMALL_WIDTHS[value] if isinstance(value, int) else
-                        type(value)(SMALL_WIDTHS[v] for v in value))
+            cfg[key] = (
+                SMALL_WIDTHS[value] if isinstance(value, int) else type(value)(
+                    SMALL_WIDTHS[v] for v in value))
         elif isinstance(value, dict):
             _shrink_widths(value)
 
@@ -94,8 +94,8 @@ def test_converted_weights_give_equal_outputs(model_pairs, head):
     assert detected == head
     ours.load_state_dict(state_dict, strict=True)
     x = torch.randn(1, 3, 65, 97, generator=torch.Generator().manual_seed(3))
-    (logits, aux), (ref_logits, ref_aux) = _outputs(ours, x), _outputs(
-        theirs, x)
+    (logits, aux), (ref_logits, ref_aux) = _outputs(ours,
+                                                    x), _outputs(theirs, x)
     assert logits.shape == ref_logits.shape == (1, 21, 65, 97)
     assert ref_logits.std() > 0.1
     torch.testing.assert_close(logits, ref_logits, rtol=0, atol=1e-5)
@@ -164,22 +164,32 @@ def test_cli_round_trip(model_pairs, run_tool, tmp_path):
 @pytest.mark.parametrize('checkpoint, match', [
     ([1, 2], 'expected a state dict'),
     ({}, 'expected a non-empty state dict'),
-    ({'state_dict': {'a': 1}}, 'non-tensor entries'),
-    ({'backbone.conv.weight': torch.zeros(1)}, 'no recognised decode head'),
-    ({'decode_head.convs.0.conv.weight': torch.zeros(1),
-      'decode_head.conv_seg.weight': torch.zeros(1)},
-     r'no recognised decode head.*convs'),
-    ({'decode_head.psp_modules.0.1.conv.weight': torch.zeros(1),
-      'decode_head.bottleneck.conv.weight': torch.zeros(1),
-      'decode_head.conv_seg.weight': torch.zeros(1),
-      'decode_head.extra.weight': torch.zeros(1)},
-     r"PSPHead checkpoint.*unmapped \['extra'\]"),
-    ({'decode_head.aspp_modules.0.conv.weight': torch.zeros(1),
-      'decode_head.conv_seg.weight': torch.zeros(1)},
-     r"ASPPHead checkpoint.*missing \['bottleneck', 'image_pool'\]"),
-    ({'neck.conv.weight': torch.zeros(1),
-      'decode_head.psp_modules.0.1.conv.weight': torch.zeros(1)},
-     'without a neck'),
+    ({
+        'state_dict': {
+            'a': 1
+        }
+    }, 'non-tensor entries'),
+    ({
+        'backbone.conv.weight': torch.zeros(1)
+    }, 'no recognised decode head'),
+    ({
+        'decode_head.convs.0.conv.weight': torch.zeros(1),
+        'decode_head.conv_seg.weight': torch.zeros(1)
+    }, r'no recognised decode head.*convs'),
+    ({
+        'decode_head.psp_modules.0.1.conv.weight': torch.zeros(1),
+        'decode_head.bottleneck.conv.weight': torch.zeros(1),
+        'decode_head.conv_seg.weight': torch.zeros(1),
+        'decode_head.extra.weight': torch.zeros(1)
+    }, r"PSPHead checkpoint.*unmapped \['extra'\]"),
+    ({
+        'decode_head.aspp_modules.0.conv.weight': torch.zeros(1),
+        'decode_head.conv_seg.weight': torch.zeros(1)
+    }, r"ASPPHead checkpoint.*missing \['bottleneck', 'image_pool'\]"),
+    ({
+        'neck.conv.weight': torch.zeros(1),
+        'decode_head.psp_modules.0.1.conv.weight': torch.zeros(1)
+    }, 'without a neck'),
 ])
 def test_bad_checkpoints_raise(checkpoint, match):
     with pytest.raises(ValueError, match=match) as info:
@@ -199,8 +209,7 @@ def convert_tool(repo_root):
     ('no_head', 'no recognised decode head'),
     ('no_dst_folder', 'output folder not found'),
 ])
-def test_cli_reports_bad_input_in_one_line(convert_tool, tmp_path, src,
-                                           match):
+def test_cli_reports_bad_input_in_one_line(convert_tool, tmp_path, src, match):
     path, dst = tmp_path / 'src.pth', tmp_path / 'dst.pth'
     if src == 'no_dst_folder':
         dst = tmp_path / 'missing' / 'dst.pth'
@@ -224,7 +233,10 @@ def test_cli_keeps_class_names_of_mmseg_0x_and_1x(convert_tool):
         'CLASSES': classes,
         'PALETTE': palette,
         'config': '...'
-    }) == {'classes': classes, 'palette': palette}
+    }) == {
+        'classes': classes,
+        'palette': palette
+    }
     meta = {'classes': classes}
     assert convert_tool._dataset_meta({'dataset_meta': meta}) == meta
     assert convert_tool._dataset_meta({'seed': 0}) == {}

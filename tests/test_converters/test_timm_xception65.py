@@ -18,12 +18,17 @@ from segplug.models.backbones.xception65 import Xception65
 class BatchNormAct2d(nn.BatchNorm2d):
     """timm.layers.BatchNormAct2d: BN keys, ``drop`` and ``act`` children."""
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, apply_act=True,
+    def __init__(self,
+                 num_features,
+                 eps=1e-5,
+                 momentum=0.1,
+                 apply_act=True,
                  act_layer=nn.ReLU):
         super().__init__(num_features, eps=eps, momentum=momentum)
         self.drop = nn.Identity()
-        self.act = (act_layer(inplace=True) if apply_act and act_layer
-                    else nn.Identity())
+        self.act = (
+            act_layer(
+                inplace=True) if apply_act and act_layer else nn.Identity())
 
     def forward(self, x):
         return self.act(self.drop(super().forward(x)))
@@ -34,22 +39,40 @@ def _padding(kernel_size, stride=1, dilation=1):
     return ((stride - 1) + dilation * (kernel_size - 1)) // 2
 
 
-def create_conv2d(in_chs, out_chs, kernel_size, stride=1, dilation=1,
+def create_conv2d(in_chs,
+                  out_chs,
+                  kernel_size,
+                  stride=1,
+                  dilation=1,
                   depthwise=False):
-    return nn.Conv2d(in_chs, out_chs, kernel_size, stride,
-                     _padding(kernel_size, stride, dilation), dilation,
-                     groups=in_chs if depthwise else 1, bias=False)
+    return nn.Conv2d(
+        in_chs,
+        out_chs,
+        kernel_size,
+        stride,
+        _padding(kernel_size, stride, dilation),
+        dilation,
+        groups=in_chs if depthwise else 1,
+        bias=False)
 
 
 class ConvNormAct(nn.Module):
 
-    def __init__(self, in_chs, out_chs, kernel_size, stride=1,
-                 apply_act=True, norm_layer=None, act_layer=nn.ReLU):
+    def __init__(self,
+                 in_chs,
+                 out_chs,
+                 kernel_size,
+                 stride=1,
+                 apply_act=True,
+                 norm_layer=None,
+                 act_layer=nn.ReLU):
         super().__init__()
         self.conv = create_conv2d(in_chs, out_chs, kernel_size, stride)
-        self.bn = BatchNormAct2d(out_chs, apply_act=apply_act,
-                                 act_layer=act_layer,
-                                 **norm_layer.keywords)
+        self.bn = BatchNormAct2d(
+            out_chs,
+            apply_act=apply_act,
+            act_layer=act_layer,
+            **norm_layer.keywords)
 
     def forward(self, x):
         return self.bn(self.conv(x))
@@ -57,11 +80,17 @@ class ConvNormAct(nn.Module):
 
 class SeparableConv2d(nn.Module):
 
-    def __init__(self, in_chs, out_chs, kernel_size=3, stride=1, dilation=1,
-                 act_layer=nn.ReLU, norm_layer=nn.BatchNorm2d):
+    def __init__(self,
+                 in_chs,
+                 out_chs,
+                 kernel_size=3,
+                 stride=1,
+                 dilation=1,
+                 act_layer=nn.ReLU,
+                 norm_layer=nn.BatchNorm2d):
         super().__init__()
-        self.conv_dw = create_conv2d(in_chs, in_chs, kernel_size, stride,
-                                     dilation, depthwise=True)
+        self.conv_dw = create_conv2d(
+            in_chs, in_chs, kernel_size, stride, dilation, depthwise=True)
         self.bn_dw = norm_layer(in_chs)
         self.act_dw = act_layer(inplace=True) if act_layer else nn.Identity()
         self.conv_pw = create_conv2d(in_chs, out_chs, 1)
@@ -75,8 +104,14 @@ class SeparableConv2d(nn.Module):
 
 class XceptionModule(nn.Module):
 
-    def __init__(self, in_chs, out_chs, stride=1, dilation=1,
-                 start_with_relu=True, no_skip=False, act_layer=nn.ReLU,
+    def __init__(self,
+                 in_chs,
+                 out_chs,
+                 stride=1,
+                 dilation=1,
+                 start_with_relu=True,
+                 no_skip=False,
+                 act_layer=nn.ReLU,
                  norm_layer=None):
         super().__init__()
         out_chs = out_chs if isinstance(out_chs, tuple) else (out_chs, ) * 3
@@ -84,9 +119,13 @@ class XceptionModule(nn.Module):
         self.out_channels = out_chs[-1]
         self.no_skip = no_skip
         if not no_skip and (self.out_channels != in_chs or stride != 1):
-            self.shortcut = ConvNormAct(in_chs, self.out_channels, 1, stride,
-                                        apply_act=False,
-                                        norm_layer=norm_layer)
+            self.shortcut = ConvNormAct(
+                in_chs,
+                self.out_channels,
+                1,
+                stride,
+                apply_act=False,
+                norm_layer=norm_layer)
         else:
             self.shortcut = None
         separable_act_layer = None if start_with_relu else act_layer
@@ -94,10 +133,16 @@ class XceptionModule(nn.Module):
         for i in range(3):
             if start_with_relu:
                 self.stack.add_module(f'act{i + 1}', act_layer(inplace=i > 0))
-            self.stack.add_module(f'conv{i + 1}', SeparableConv2d(
-                in_chs, out_chs[i], 3, stride=stride if i == 2 else 1,
-                dilation=dilation, act_layer=separable_act_layer,
-                norm_layer=norm_layer))
+            self.stack.add_module(
+                f'conv{i + 1}',
+                SeparableConv2d(
+                    in_chs,
+                    out_chs[i],
+                    3,
+                    stride=stride if i == 2 else 1,
+                    dilation=dilation,
+                    act_layer=separable_act_layer,
+                    norm_layer=norm_layer))
             in_chs = out_chs[i]
 
     def forward(self, x):
@@ -134,8 +179,12 @@ class TimmXceptionAligned(nn.Module):
             dict(in_chs=256, out_chs=728, stride=2),
             *([dict(in_chs=728, out_chs=728, stride=1)] * 16),
             dict(in_chs=728, out_chs=(728, 1024, 1024), stride=2),
-            dict(in_chs=1024, out_chs=(1536, 1536, 2048), stride=1,
-                 no_skip=True, start_with_relu=False),
+            dict(
+                in_chs=1024,
+                out_chs=(1536, 1536, 2048),
+                stride=1,
+                no_skip=True,
+                start_with_relu=False),
         ]
         layer_args = dict(act_layer=nn.ReLU, norm_layer=norm_layer)
         self.stem = nn.Sequential(
@@ -148,10 +197,12 @@ class TimmXceptionAligned(nn.Module):
             b['dilation'] = curr_dilation
             if b['stride'] > 1:
                 out_chs = b['out_chs']
-                self.feature_info.append(dict(
-                    num_chs=out_chs[-2] if isinstance(out_chs, tuple)
-                    else out_chs, reduction=curr_stride,
-                    module=f'blocks.{i}.stack.act3'))
+                self.feature_info.append(
+                    dict(
+                        num_chs=out_chs[-2]
+                        if isinstance(out_chs, tuple) else out_chs,
+                        reduction=curr_stride,
+                        module=f'blocks.{i}.stack.act3'))
                 next_stride = curr_stride * b['stride']
                 if next_stride > output_stride:
                     curr_dilation *= b['stride']
@@ -220,8 +271,7 @@ def test_reference_tree_has_timm_keys_and_shapes(timm_sd):
     assert shapes['blocks.18.stack.conv2.conv_pw.weight'] == (728, 728, 1, 1)
     assert shapes['blocks.19.shortcut.conv.weight'] == (1024, 728, 1, 1)
     assert shapes['blocks.19.stack.conv3.conv_dw.weight'] == (1024, 1, 3, 3)
-    assert shapes['blocks.20.stack.conv3.conv_pw.weight'] == (2048, 1536, 1,
-                                                              1)
+    assert shapes['blocks.20.stack.conv3.conv_pw.weight'] == (2048, 1536, 1, 1)
     assert 'blocks.20.shortcut.conv.weight' not in shapes
     assert shapes['head.fc.weight'] == (1000, 2048)
     assert not any(k.startswith('blocks.21') for k in shapes)
@@ -236,9 +286,9 @@ def test_converted_weights_load_strictly_and_give_timm_features(
         timm_model, timm_sd, converted):
     assert len(converted) == len(timm_sd) - 2
     assert not any(k.startswith('head') for k in converted)
-    assert torch.equal(converted['blocks.19.convs.2.depthwise_conv.conv.'
-                                 'weight'],
-                       timm_sd['blocks.19.stack.conv3.conv_dw.weight'])
+    assert torch.equal(
+        converted['blocks.19.convs.2.depthwise_conv.conv.'
+                  'weight'], timm_sd['blocks.19.stack.conv3.conv_dw.weight'])
     assert torch.equal(converted['blocks.0.shortcut.bn.running_var'],
                        timm_sd['blocks.0.shortcut.bn.running_var'])
     with torch.device('meta'):
@@ -279,11 +329,15 @@ def test_every_conv_has_timms_geometry(output_stride):
     assert ours == {_segplug_name(n) for n, _ in convs}
     for name, conv in convs:
         mine = model.get_submodule(_segplug_name(name))
-        assert (mine.stride, mine.padding, mine.dilation, mine.groups) == (
-            conv.stride, conv.padding, conv.dilation, conv.groups), name
+        assert (mine.stride, mine.padding, mine.dilation,
+                mine.groups) == (conv.stride, conv.padding, conv.dilation,
+                                 conv.groups), name
     last_dw = model.blocks[20].convs[0].depthwise_conv.conv
-    assert last_dw.dilation == {8: (4, 4), 16: (2, 2), 32: (1, 1)}[
-        output_stride]
+    assert last_dw.dilation == {
+        8: (4, 4),
+        16: (2, 2),
+        32: (1, 1)
+    }[output_stride]
 
 
 @pytest.mark.parametrize('wrapper', ['state_dict', 'model'])
@@ -291,8 +345,11 @@ def test_wrapped_checkpoints_and_optional_bn_counters(timm_sd, converted,
                                                       wrapper):
     out = convert_timm_xception65({wrapper: timm_sd, 'epoch': 3})
     assert out.keys() == converted.keys()
-    no_counters = {k: v for k, v in timm_sd.items()
-                   if 'num_batches_tracked' not in k and 'head' not in k}
+    no_counters = {
+        k: v
+        for k, v in timm_sd.items()
+        if 'num_batches_tracked' not in k and 'head' not in k
+    }
     out = convert_timm_xception65(no_counters)
     assert not any('num_batches_tracked' in k for k in out)
     with torch.device('meta'):
@@ -304,15 +361,19 @@ def test_bad_state_dicts_raise_naming_the_key(timm_sd):
     sd = dict(timm_sd)
     del sd['blocks.7.stack.conv2.bn_dw.running_mean']
     sd['blocks.21.stack.conv1.conv_dw.weight'] = torch.zeros(1)
-    with pytest.raises(ValueError, match=r"expected.*missing keys \['blocks"
-                       r"\.7\.stack\.conv2\.bn_dw\.running_mean'\].*"
-                       r"unexpected keys \['blocks\.21\.stack"):
+    with pytest.raises(
+            ValueError,
+            match=r"expected.*missing keys \['blocks"
+            r"\.7\.stack\.conv2\.bn_dw\.running_mean'\].*"
+            r"unexpected keys \['blocks\.21\.stack"):
         convert_timm_xception65(sd)
     sd = dict(timm_sd)
     sd['blocks.19.shortcut.conv.weight'] = torch.zeros(1024, 728, 3, 3)
-    with pytest.raises(ValueError, match=r'blocks\.19\.shortcut\.conv\.weight'
-                       r': expected shape \(1024, 728, 1, 1\), got '
-                       r'\(1024, 728, 3, 3\)'):
+    with pytest.raises(
+            ValueError,
+            match=r'blocks\.19\.shortcut\.conv\.weight'
+            r': expected shape \(1024, 728, 1, 1\), got '
+            r'\(1024, 728, 3, 3\)'):
         convert_timm_xception65(sd)
     with pytest.raises(TypeError, match='expected a dict'):
         convert_timm_xception65([timm_sd])
@@ -321,10 +382,11 @@ def test_bad_state_dicts_raise_naming_the_key(timm_sd):
 def _run_tool(monkeypatch, repo_root, *args):
     """Run tools/convert_xception65.py in this process (the subprocess would
     spend seconds importing torch and mmseg again)."""
-    monkeypatch.setattr(sys, 'argv', ['convert_xception65.py', *map(str,
-                                                                    args)])
-    runpy.run_path(osp.join(repo_root, 'tools', 'convert_xception65.py'),
-                   run_name='__main__')
+    monkeypatch.setattr(sys, 'argv',
+                        ['convert_xception65.py', *map(str, args)])
+    runpy.run_path(
+        osp.join(repo_root, 'tools', 'convert_xception65.py'),
+        run_name='__main__')
 
 
 def test_convert_tool_writes_a_backbone_checkpoint(timm_sd, converted,
@@ -332,8 +394,13 @@ def test_convert_tool_writes_a_backbone_checkpoint(timm_sd, converted,
                                                    repo_root, capsys):
     src, dst = tmp_path / 'xception65.pth', tmp_path / 'out.pth'
     # Half precision halves the file I/O; the converter keeps dtypes.
-    torch.save({'state_dict': {k: v.half() if v.is_floating_point() else v
-                               for k, v in timm_sd.items()}}, src)
+    torch.save(
+        {
+            'state_dict': {
+                k: v.half() if v.is_floating_point() else v
+                for k, v in timm_sd.items()
+            }
+        }, src)
     _run_tool(monkeypatch, repo_root, src, dst)
     assert capsys.readouterr().out.startswith(f'{dst}: 792 tensors')
     weights = torch.load(dst, weights_only=True)['state_dict']

@@ -22,8 +22,8 @@ def _torchvision_vgg16_state_dict():
             out_ch, in_ch, 3, 3, generator=gen)
         sd[f'features.{index}.bias'] = torch.randn(out_ch, generator=gen)
         in_ch = out_ch
-    for index, (out_f, in_f) in zip(
-            (0, 3, 6), ((4096, 25088), (4096, 4096), (1000, 4096))):
+    fc_shapes = ((4096, 25088), (4096, 4096), (1000, 4096))
+    for index, (out_f, in_f) in zip((0, 3, 6), fc_shapes):
         sd[f'classifier.{index}.weight'] = torch.randn(
             out_f, in_f, generator=gen)
         sd[f'classifier.{index}.bias'] = torch.randn(out_f, generator=gen)
@@ -60,8 +60,9 @@ def test_converted_fc6_on_a_7x7_map_is_the_linear_layer(tv_state_dict):
     out = convert_torchvision_vgg16(tv_state_dict)
     x = torch.randn(1, 512, 7, 7)
     conv = F.conv2d(x, out['fc6.conv.weight'], out['fc6.conv.bias'])
-    linear = F.linear(x.flatten(1), tv_state_dict['classifier.0.weight'],
-                      tv_state_dict['classifier.0.bias'])
+    linear = F.linear(
+        x.flatten(1), tv_state_dict['classifier.0.weight'],
+        tv_state_dict['classifier.0.bias'])
     torch.testing.assert_close(conv.flatten(1), linear, rtol=1e-4, atol=1e-3)
 
 
@@ -88,13 +89,17 @@ def test_converter_reports_bad_state_dicts(tv_state_dict):
     sd = dict(tv_state_dict)
     del sd['features.5.bias']
     sd['features.4.weight'] = torch.zeros(1)
-    with pytest.raises(ValueError, match=r"expected.*'features\.5\.bias'.*"
-                       r"'features\.4\.weight'"):
+    with pytest.raises(
+            ValueError,
+            match=r"expected.*'features\.5\.bias'.*"
+            r"'features\.4\.weight'"):
         convert_torchvision_vgg16(sd)
     sd = dict(tv_state_dict)
     sd['features.7.weight'] = torch.zeros(128, 128, 5, 5)
-    with pytest.raises(ValueError, match=r'features\.7\.weight: expected '
-                       r'shape \(128, 128, 3, 3\), got \(128, 128, 5, 5\)'):
+    with pytest.raises(
+            ValueError,
+            match=r'features\.7\.weight: expected '
+            r'shape \(128, 128, 3, 3\), got \(128, 128, 5, 5\)'):
         convert_torchvision_vgg16(sd)
     with pytest.raises(ValueError, match='expected'):
         convert_torchvision_vgg16(tv_state_dict, fc_type='7x7')
@@ -112,19 +117,26 @@ def test_convert_tool_writes_a_backbone_checkpoint(tv_state_dict, tmp_path,
                                                    run_tool):
     src, dst = tmp_path / 'vgg16.pth', tmp_path / 'out.pth'
     torch.save(tv_state_dict, src)
-    run_tool(['tools/convert_vgg16.py', str(src), str(dst), '--fc-type',
-              'largefov'])
+    run_tool([
+        'tools/convert_vgg16.py',
+        str(src),
+        str(dst), '--fc-type', 'largefov'
+    ])
     ckpt = torch.load(dst, weights_only=True)
     weights = ckpt['state_dict']
     assert all(k.startswith('backbone.') for k in weights)
     assert torch.equal(weights['backbone.stages.4.2.conv.weight'],
                        tv_state_dict['features.28.weight'])
     model = VGG16(fc_type='largefov')
-    model.load_state_dict({k[len('backbone.'):]: v
-                           for k, v in weights.items()}, strict=True)
+    model.load_state_dict({
+        k[len('backbone.'):]: v
+        for k, v in weights.items()
+    },
+                          strict=True)
     bad = tmp_path / 'bad.pth'
     torch.save({'features.0.weight': torch.zeros(64, 3, 3, 3)}, bad)
-    proc = run_tool(['tools/convert_vgg16.py', str(bad), str(dst)],
+    proc = run_tool(['tools/convert_vgg16.py',
+                     str(bad), str(dst)],
                     check=False)
     assert proc.returncode == 1
     assert proc.stderr.strip().startswith('error: torchvision vgg16')

@@ -12,7 +12,8 @@ from segplug.data_preparation import (SHAPES_CLASSES, generate_shapes,
 def test_layout_is_voc_and_coco(shapes_root):
     root = shapes_root
     for split, n in (('train', 16), ('val', 8)):
-        with open(osp.join(root, 'ImageSets/Segmentation', split + '.txt')) as f:
+        with open(osp.join(root, 'ImageSets/Segmentation',
+                           split + '.txt')) as f:
             names = f.read().split()
         assert len(names) == n
         for name in names[:3]:
@@ -65,14 +66,15 @@ def test_coco_json_matches_the_label_maps(shapes_root):
     from pycocotools import mask as mask_utils
     from pycocotools.coco import COCO
     coco = COCO(osp.join(shapes_root, 'annotations/instances_val.json'))
-    assert [c['name'] for c in coco.loadCats(coco.getCatIds())] == list(
-        SHAPES_CLASSES[1:])
+    assert [c['name'] for c in coco.loadCats(coco.getCatIds())
+            ] == list(SHAPES_CLASSES[1:])
     assert len(coco.getImgIds()) == 8
     for img_id in coco.getImgIds():
         info = coco.loadImgs(img_id)[0]
-        label = np.array(Image.open(osp.join(
-            shapes_root, 'SegmentationClass',
-            info['file_name'].replace('.jpg', '.png'))))
+        label = np.array(
+            Image.open(
+                osp.join(shapes_root, 'SegmentationClass',
+                         info['file_name'].replace('.jpg', '.png'))))
         for ann in coco.loadAnns(coco.getAnnIds(imgIds=img_id)):
             m = coco.annToMask(ann).astype(bool)
             assert ann['iscrowd'] == 0 and ann['area'] > 0

@@ -17,9 +17,10 @@ def _sbd_mat(path, label):
     Segmentation and CategoriesPresent."""
     boundaries = np.empty((1, 1), dtype=object)  # a cell of sparse maps
     boundaries[0, 0] = np.zeros(label.shape, np.uint8)
-    gt = dict(Boundaries=boundaries,
-              Segmentation=label.astype(np.uint8),
-              CategoriesPresent=np.unique(label[label > 0]).astype(np.uint8))
+    gt = dict(
+        Boundaries=boundaries,
+        Segmentation=label.astype(np.uint8),
+        CategoriesPresent=np.unique(label[label > 0]).astype(np.uint8))
     savemat(path, dict(GTcls=gt))
 
 
@@ -45,8 +46,9 @@ def voc_layout(tmp_path):
         label[:3] = 255  # SBD has no void, but VOC labels do
         labels[name] = label
         if name in 'abc':
-            Image.fromarray(label, mode='P').save(
-                voc / 'SegmentationClass' / f'{name}.png')
+            Image.fromarray(
+                label,
+                mode='P').save(voc / 'SegmentationClass' / f'{name}.png')
         _sbd_mat(str(sbd / 'dataset/cls' / f'{name}.mat'), label % 21)
     return str(devkit), str(sbd), labels
 
@@ -63,11 +65,11 @@ def test_prepare_writes_aug_and_reports_counts(voc_layout):
     sets = osp.join(devkit, 'VOC2012/ImageSets/Segmentation')
     aug = open(osp.join(sets, 'aug.txt')).read().split()
     assert aug == ['d', 'e', 'f']
-    assert open(osp.join(sets, 'trainaug.txt')).read().split() == [
-        'a', 'b', 'd', 'e', 'f']
+    assert open(osp.join(
+        sets, 'trainaug.txt')).read().split() == ['a', 'b', 'd', 'e', 'f']
     for name in aug:
-        png = Image.open(osp.join(devkit, 'VOC2012/SegmentationClassAug',
-                                  name + '.png'))
+        png = Image.open(
+            osp.join(devkit, 'VOC2012/SegmentationClassAug', name + '.png'))
         assert png.mode == 'P'
         assert np.array_equal(np.array(png), labels[name] % 21)
     assert '5 training images' in report
@@ -113,10 +115,14 @@ def test_voc_config_reads_prepared_layout(voc_layout, repo_root):
 
 
 def test_cli_missing_sbd_is_one_line(tmp_path, repo_root):
-    proc = subprocess.run(
-        [sys.executable, 'tools/prepare_voc.py', '--devkit',
-         str(tmp_path / 'VOCdevkit'), '--sbd', str(tmp_path / 'sbd')],
-        cwd=repo_root, capture_output=True, text=True)
+    proc = subprocess.run([
+        sys.executable, 'tools/prepare_voc.py', '--devkit',
+        str(tmp_path / 'VOCdevkit'), '--sbd',
+        str(tmp_path / 'sbd')
+    ],
+                          cwd=repo_root,
+                          capture_output=True,
+                          text=True)
     assert proc.returncode == 1
     assert proc.stderr.strip().startswith('error: folder not found')
     assert len(proc.stderr.strip().splitlines()) == 1

@@ -34,8 +34,8 @@ def bad_coco(tmp_path):
     annotation (1) and one of each problem."""
     (tmp_path / 'img').mkdir()
     for i in (1, 2, 3):
-        Image.fromarray(np.zeros((40, 50, 3), np.uint8)).save(
-            tmp_path / 'img' / f'{i}.jpg')
+        Image.fromarray(np.zeros((40, 50, 3),
+                                 np.uint8)).save(tmp_path / 'img' / f'{i}.jpg')
     images = [
         dict(id=i, file_name=f'{i}.jpg', height=40, width=50)
         for i in (1, 2, 3, 4)
@@ -73,12 +73,10 @@ def _load(root, test_mode=True):
             test_mode=test_mode,
             pipeline=[
                 dict(type='LoadImageFromFile'),
-                dict(
-                    type='LoadAnnotations', with_bbox=True, with_mask=True)
+                dict(type='LoadAnnotations', with_bbox=True, with_mask=True)
             ])
         items = [ds[i] for i in range(len(ds))]
-    messages = [str(w.message) for w in caught
-                if 'ann.json' in str(w.message)]
+    messages = [str(w.message) for w in caught if 'ann.json' in str(w.message)]
     return items, messages
 
 
@@ -120,8 +118,8 @@ def test_training_leaves_out_images_without_objects(bad_coco):
 
 def test_many_ids_are_counted_not_listed(tmp_path):
     (tmp_path / 'img').mkdir()
-    Image.fromarray(np.zeros((40, 50, 3), np.uint8)).save(tmp_path / 'img' /
-                                                          '1.jpg')
+    Image.fromarray(np.zeros((40, 50, 3),
+                             np.uint8)).save(tmp_path / 'img' / '1.jpg')
     anns = [_ann(i, 1, [10, 10, 20, 20], seg=[[1, 2]]) for i in range(1, 31)]
     (tmp_path / 'ann.json').write_text(
         json.dumps(
@@ -138,13 +136,17 @@ def test_many_ids_are_counted_not_listed(tmp_path):
 def _write(root, annotations):
     (root / 'img').mkdir(exist_ok=True)
     for i in (1, 2):
-        Image.fromarray(np.zeros((40, 50, 3), np.uint8)).save(
-            root / 'img' / f'{i}.jpg')
-    (root / 'ann.json').write_text(json.dumps(dict(
-        images=[dict(id=i, file_name=f'{i}.jpg', height=40, width=50)
-                for i in (1, 2)],
-        annotations=annotations,
-        categories=[dict(id=1, name='thing')])))
+        Image.fromarray(np.zeros((40, 50, 3),
+                                 np.uint8)).save(root / 'img' / f'{i}.jpg')
+    (root / 'ann.json').write_text(
+        json.dumps(
+            dict(
+                images=[
+                    dict(id=i, file_name=f'{i}.jpg', height=40, width=50)
+                    for i in (1, 2)
+                ],
+                annotations=annotations,
+                categories=[dict(id=1, name='thing')])))
 
 
 def test_missing_boxes_come_from_the_polygons(tmp_path):
@@ -164,19 +166,24 @@ def test_missing_boxes_come_from_the_polygons(tmp_path):
 
 def test_repeated_annotation_ids_are_one_clear_error(tmp_path):
     from segplug.engine import USER_ERRORS, DataError
-    _write(tmp_path, [_ann(1, 1, [10, 10, 20, 20]),
-                      _ann(7, 1, [10, 10, 20, 20]),
-                      _ann(7, 2, [10, 10, 20, 20])])
-    with pytest.raises(DataError, match=r'ann.json: annotation ids are not '
-                       r'unique: 7$') as info:
+    _write(tmp_path, [
+        _ann(1, 1, [10, 10, 20, 20]),
+        _ann(7, 1, [10, 10, 20, 20]),
+        _ann(7, 2, [10, 10, 20, 20])
+    ])
+    with pytest.raises(
+            DataError, match=r'ann.json: annotation ids are not '
+            r'unique: 7$') as info:
         _load(tmp_path)
     assert isinstance(info.value, USER_ERRORS)
 
 
 def test_unknown_category_ids_are_dropped_and_named(tmp_path):
-    _write(tmp_path, [_ann(1, 1, [10, 10, 20, 20]),
-                      _ann(2, 1, [10, 10, 20, 20], cat=7),
-                      _ann(3, 2, [10, 10, 20, 20], cat=9)])
+    _write(tmp_path, [
+        _ann(1, 1, [10, 10, 20, 20]),
+        _ann(2, 1, [10, 10, 20, 20], cat=7),
+        _ann(3, 2, [10, 10, 20, 20], cat=9)
+    ])
     ds, messages = _load(tmp_path)
     assert 'annotation ids 2, 3' in _line(
         messages, 'category_id not in the categories, object dropped')
@@ -188,8 +195,10 @@ def test_images_that_do_not_decode_are_left_out_and_named(tmp_path):
     for i in (3, 4, 5):
         shutil.copy(tmp_path / 'img' / '1.jpg', tmp_path / 'img' / f'{i}.jpg')
     coco = json.loads((tmp_path / 'ann.json').read_text())
-    coco['images'] += [dict(id=i, file_name=f'{i}.jpg', height=40, width=50)
-                       for i in (3, 4, 5)]
+    coco['images'] += [
+        dict(id=i, file_name=f'{i}.jpg', height=40, width=50)
+        for i in (3, 4, 5)
+    ]
     (tmp_path / 'ann.json').write_text(json.dumps(coco))
     data = (tmp_path / 'img' / '1.jpg').read_bytes()
     (tmp_path / 'img' / '2.jpg').write_bytes(data[:len(data) // 2])
@@ -197,24 +206,28 @@ def test_images_that_do_not_decode_are_left_out_and_named(tmp_path):
     mid = len(data) // 2  # a repeated run of entropy-coded data
     (tmp_path / 'img' / '4.jpg').write_bytes(data[:mid] + data[mid - 100:])
     ds, messages = _load(tmp_path)
-    assert 'image ids 2, 3' in _line(messages, 'file empty or does not '
-                                     'decode, image left out')
+    assert 'image ids 2, 3' in _line(
+        messages, 'file empty or does not '
+        'decode, image left out')
     assert 'image ids 4' in _line(messages, 'corrupt JPEG data, image left '
                                   'out')
     assert [item['img_id'] for item in ds] == [1, 5]
 
 
-def test_annotation_file_that_does_not_parse_names_line_and_column(
-        tmp_path):
+def test_annotation_file_that_does_not_parse_names_line_and_column(tmp_path):
     from segplug.engine import DataError
     _write(tmp_path, [_ann(1, 1, [10, 10, 20, 20])])
     (tmp_path / 'ann.json').write_text('{"images": [\n  {"id": 1,,}\n]}')
-    with pytest.raises(DataError, match=r'ann.json: not valid JSON at line '
-                       r'2 column 12: Expecting property name'):
+    with pytest.raises(
+            DataError,
+            match=r'ann.json: not valid JSON at line '
+            r'2 column 12: Expecting property name'):
         _load(tmp_path)
     text = json.dumps(dict(images=[], annotations=[], categories=[]))
     (tmp_path / 'ann.json').write_text(text[:-8])  # a partial download
-    with pytest.raises(DataError, match='ann.json: not valid JSON at line 1 '
-                       'column 35: Unterminated string .*: the file ends '
-                       'before its brackets close'):
+    with pytest.raises(
+            DataError,
+            match='ann.json: not valid JSON at line 1 '
+            'column 35: Unterminated string .*: the file ends '
+            'before its brackets close'):
         _load(tmp_path)

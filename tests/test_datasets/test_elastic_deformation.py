@@ -44,7 +44,9 @@ def test_sigma_zero_is_identity():
 def test_labels_keep_only_their_values(border):
     label = _labels()
     _, (seg, ) = elastic_deform(
-        np.zeros(label.shape, np.float32), [label], sigma=8., rng=_rng(3),
+        np.zeros(label.shape, np.float32), [label],
+        sigma=8.,
+        rng=_rng(3),
         seg_border_value=border)
     allowed = set(np.unique(label)) | ({border} if border else set())
     assert set(np.unique(seg)) <= allowed
@@ -54,7 +56,9 @@ def test_labels_keep_only_their_values(border):
 def test_constant_border_fills_pixels_from_outside():
     label = np.ones((20, 20), np.uint8)
     _, (seg, ) = elastic_deform(
-        np.zeros((20, 20), np.float32), [label], sigma=10., rng=_rng(),
+        np.zeros((20, 20), np.float32), [label],
+        sigma=10.,
+        rng=_rng(),
         seg_border_value=255)
     assert (seg == 255).any()
     _, (seg, ) = elastic_deform(
@@ -105,13 +109,17 @@ def test_transform_warps_seg_fields_and_respects_prob():
     aug = TRANSFORMS.build(dict(type='ElasticDeformation', prob=1.0))
     assert isinstance(aug, ElasticDeformation)
     np.random.seed(0)
-    res = aug(dict(img=img.copy(), gt_seg_map=label.copy(),
-                   seg_fields=['gt_seg_map']))
+    res = aug(
+        dict(
+            img=img.copy(), gt_seg_map=label.copy(),
+            seg_fields=['gt_seg_map']))
     assert res['img'].shape == img.shape and res['img'].dtype == np.uint8
     assert not np.array_equal(res['gt_seg_map'], label)
     np.random.seed(0)
-    again = aug(dict(img=img.copy(), gt_seg_map=label.copy(),
-                     seg_fields=['gt_seg_map']))
+    again = aug(
+        dict(
+            img=img.copy(), gt_seg_map=label.copy(),
+            seg_fields=['gt_seg_map']))
     assert np.array_equal(res['gt_seg_map'], again['gt_seg_map'])
     never = ElasticDeformation(prob=0.)
     res = never(dict(img=img, gt_seg_map=label, seg_fields=['gt_seg_map']))

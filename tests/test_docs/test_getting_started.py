@@ -17,8 +17,9 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _folder_config() -> str:
-    with open(osp.join(ROOT, 'docs', 'getting_started.md'),
-              encoding='utf-8') as f:
+    with open(
+            osp.join(ROOT, 'docs', 'getting_started.md'),
+            encoding='utf-8') as f:
         text = f.read()
     section = text.split('## A folder of your own images and masks', 1)[1]
     return re.search(r'```python\n(.*?)```', section, re.S).group(1)
@@ -29,8 +30,9 @@ def _write_folder(root, split: str, names, num_classes: int = 3) -> None:
     os.makedirs(osp.join(root, 'images', split))
     os.makedirs(osp.join(root, 'masks', split))
     for name in names:
-        cv2.imwrite(osp.join(root, 'images', split, f'{name}.jpg'),
-                    rng.integers(0, 255, (40, 56, 3), dtype=np.uint8))
+        cv2.imwrite(
+            osp.join(root, 'images', split, f'{name}.jpg'),
+            rng.integers(0, 255, (40, 56, 3), dtype=np.uint8))
         mask = rng.integers(0, num_classes, (40, 56), dtype=np.uint8)
         mask[:3] = 255
         cv2.imwrite(osp.join(root, 'masks', split, f'{name}.png'), mask)
@@ -64,8 +66,7 @@ def test_folder_config_reads_images_and_masks(tmp_path):
 
 
 def test_folder_config_names_a_mask_out_of_range(tmp_path):
-    _write_folder(str(tmp_path / 'my_data'), 'train', ['0001'],
-                  num_classes=5)
+    _write_folder(str(tmp_path / 'my_data'), 'train', ['0001'], num_classes=5)
     _write_folder(str(tmp_path / 'my_data'), 'val', ['0101'])
     cfg = _config(tmp_path)
     with pytest.raises(DataError, match='0001.png'):

@@ -53,8 +53,7 @@ def test_mmseg_configs_at_batch_one_name_the_part(name, part):
 
 
 def test_what_trains_at_batch_one_passes(repo_root):
-    cfg = _mmseg_config(
-        'pspnet/pspnet_r50-d8_4xb2-40k_cityscapes-512x1024.py')
+    cfg = _mmseg_config('pspnet/pspnet_r50-d8_4xb2-40k_cityscapes-512x1024.py')
     check_batch_size(Config(dict(model=cfg.model)))  # nothing to train
     cfg.model.decode_head.pool_scales = (2, 3, 6)
     check_batch_size(cfg)
@@ -79,12 +78,16 @@ def test_synced_batch_norm_over_gpus_passes(monkeypatch):
 
 
 def test_several_parts_are_reported_together():
-    cfg = _mmseg_config(
-        'pspnet/pspnet_r50-d8_4xb2-40k_cityscapes-512x1024.py')
+    cfg = _mmseg_config('pspnet/pspnet_r50-d8_4xb2-40k_cityscapes-512x1024.py')
     cfg.model.auxiliary_head = [
         cfg.model.auxiliary_head,
-        dict(type='ASPPHead', in_channels=1024, channels=16,
-             norm_cfg=dict(type='BN'), num_classes=19)]
+        dict(
+            type='ASPPHead',
+            in_channels=1024,
+            channels=16,
+            norm_cfg=dict(type='BN'),
+            num_classes=19)
+    ]
     with pytest.raises(ConfigError) as info:
         check_batch_size(cfg)
     message = str(info.value)
@@ -96,11 +99,17 @@ def test_several_parts_are_reported_together():
 
 @pytest.mark.parametrize('head', [
     dict(type='ASPPHead', dilations=(1, 2)),
-    dict(type='DepthwiseSeparableASPPHead', dilations=(1, 2),
-         c1_in_channels=0, c1_channels=0),
+    dict(
+        type='DepthwiseSeparableASPPHead',
+        dilations=(1, 2),
+        c1_in_channels=0,
+        c1_channels=0),
     dict(type='PSPHead', pool_scales=(1, 2)),
-    dict(type='UPerHead', in_channels=[8, 8], in_index=[0, 1],
-         pool_scales=(1, 2)),
+    dict(
+        type='UPerHead',
+        in_channels=[8, 8],
+        in_index=[0, 1],
+        pool_scales=(1, 2)),
     dict(type='APCHead', pool_scales=(1, 2)),
 ])
 def test_the_named_heads_do_fail_at_batch_one(head):
@@ -108,8 +117,13 @@ def test_the_named_heads_do_fail_at_batch_one(head):
     image in training and runs on two."""
     from mmseg.registry import MODELS
     init_default_scope('mmseg')
-    head = MODELS.build(dict(dict(in_channels=8, channels=8, num_classes=3,
-                                  norm_cfg=dict(type='BN')), **head)).train()
+    head = MODELS.build(
+        dict(
+            dict(
+                in_channels=8,
+                channels=8,
+                num_classes=3,
+                norm_cfg=dict(type='BN')), **head)).train()
     check = head.__class__.__name__
     feats = [torch.randn(1, 8, 9, 9), torch.randn(1, 8, 9, 9)]
     with pytest.raises(ValueError, match='more than 1 value per channel'):
@@ -123,10 +137,12 @@ def test_shapes_config_trains_at_batch_size_one(run_tool_in_process,
     """segplug's ASPP neck: its image pooling BN at batch 1 does not stop the
     run at iteration 1."""
     work = str(tmp_path / 'work')
-    run_tool_in_process(
-        ['tools/train.py', SHAPES, '--work-dir', work] + shapes_options(
-            shapes_root, 2, extra=TWO_ITERS + NO_WORKERS +
-            ['train_dataloader.batch_size=1']))
+    run_tool_in_process(['tools/train.py', SHAPES, '--work-dir', work] +
+                        shapes_options(
+                            shapes_root,
+                            2,
+                            extra=TWO_ITERS + NO_WORKERS +
+                            ['train_dataloader.batch_size=1']))
     log = read_log(work)
     assert 'Iter(train) [2/2]' in log
     assert osp.isfile(osp.join(work, 'iter_2.pth'))
@@ -145,9 +161,11 @@ def test_mmseg_head_at_batch_one_stops_train_at_start_up(
     work = str(tmp_path / 'work')
     with pytest.raises(SystemExit) as info:
         run_tool_in_process(
-            ['tools/train.py', str(config), '--work-dir', work] +
-            shapes_options(shapes_root, 2, extra=TWO_ITERS +
-                           ['train_dataloader.batch_size=1']))
+            ['tools/train.py',
+             str(config), '--work-dir', work] + shapes_options(
+                 shapes_root,
+                 2,
+                 extra=TWO_ITERS + ['train_dataloader.batch_size=1']))
     message = info.value.code
     assert message.startswith('error: model.decode_head (ASPPHead): its '
                               'image pooling normalises one value per '

@@ -22,11 +22,12 @@ def _mmengine_like_checkpoint(path):
     hub.update_info('iter', 3)
     model = torch.nn.Conv2d(2, 2, 1)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    torch.save(dict(
-        meta=dict(iter=3, seed=np.int64(7), hist=np.arange(3.)),
-        state_dict=model.state_dict(),
-        message_hub=hub.state_dict(),
-        optimizer=opt.state_dict()), path)
+    torch.save(
+        dict(
+            meta=dict(iter=3, seed=np.int64(7), hist=np.arange(3.)),
+            state_dict=model.state_dict(),
+            message_hub=hub.state_dict(),
+            optimizer=opt.state_dict()), path)
 
 
 def test_mmengine_checkpoint_loads_weights_only(tmp_path):
@@ -52,7 +53,7 @@ def test_mmengine_checkpoint_loads_weights_only(tmp_path):
 class _RunsCode:
 
     def __reduce__(self):
-        return (os.system, ('echo unsafe',))
+        return (os.system, ('echo unsafe', ))
 
 
 def test_checkpoint_needing_arbitrary_code_is_refused(tmp_path, capfd):
@@ -96,7 +97,10 @@ def test_missing_checkpoint_names_the_path(tmp_path):
 
 
 def _saved(path, legacy=False):
-    torch.save({'state_dict': {'w': torch.randn(64, 64)}}, path,
+    torch.save({'state_dict': {
+        'w': torch.randn(64, 64)
+    }},
+               path,
                _use_new_zipfile_serialization=not legacy)
     return path
 

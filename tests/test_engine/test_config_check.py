@@ -75,9 +75,10 @@ def test_nested_tta_transform_key(repo_root):
         pipeline[1]['transforms'][0][2]['keep_ratoi'] = True
         cfg.test_dataloader.dataset.pipeline = pipeline
 
-    assert problem(repo_root, {}, edit=use_tta_pipeline) == (
-        'test_dataloader.dataset.pipeline.1.transforms.0.2: Resize has no '
-        "argument 'keep_ratoi'; did you mean 'keep_ratio'?")
+    assert problem(
+        repo_root, {}, edit=use_tta_pipeline) == (
+            'test_dataloader.dataset.pipeline.1.transforms.0.2: Resize has no '
+            "argument 'keep_ratoi'; did you mean 'keep_ratio'?")
 
 
 def test_unknown_types_name_closest_registered(repo_root):
@@ -91,10 +92,12 @@ def test_unknown_types_name_closest_registered(repo_root):
                               " is not registered in mmseg's MODELS")
     assert "closest: 'DeepLabV3PlusHead'" in message
     # a scope prefix is kept, and mmdet's task utilities are parts too
-    message = problem(repo_root, {
-        'model.roi_head.bbox_head.type': 'mmdet.Shared2FCBoxHead',
-        'model.rpn_head.anchor_generator.scale': [4]
-    }, config=MASK_RCNN)
+    message = problem(
+        repo_root, {
+            'model.roi_head.bbox_head.type': 'mmdet.Shared2FCBoxHead',
+            'model.rpn_head.anchor_generator.scale': [4]
+        },
+        config=MASK_RCNN)
     assert message.startswith('2 config problems: (1) model.rpn_head.'
                               'anchor_generator: AnchorGenerator has no '
                               "argument 'scale'; did you mean 'scales'?; "
@@ -105,12 +108,15 @@ def test_unknown_types_name_closest_registered(repo_root):
 
 
 def test_all_key_problems_in_one_line(repo_root):
-    message = problem(repo_root, {
-        'default_hooks.checkpoint.intervl': 1,
-        'custom_hooks': [dict(type='EmptyCacheHook', priority='LOW',
-                              after_ite=True)],
-        'model.decode_head.num_classes': 4,
-    })
+    message = problem(
+        repo_root, {
+            'default_hooks.checkpoint.intervl':
+            1,
+            'custom_hooks':
+            [dict(type='EmptyCacheHook', priority='LOW', after_ite=True)],
+            'model.decode_head.num_classes':
+            4,
+        })
     assert message == (
         "3 config problems: (1) default_hooks.checkpoint: CheckpointHook "
         "has no argument 'intervl'; did you mean 'interval'?; (2) "
@@ -121,8 +127,9 @@ def test_all_key_problems_in_one_line(repo_root):
 
 
 def test_num_classes_against_dataset_classes(repo_root):
-    message = problem(repo_root, {'model.roi_head.mask_head.num_classes': 5},
-                      config=MASK_RCNN)
+    message = problem(
+        repo_root, {'model.roi_head.mask_head.num_classes': 5},
+        config=MASK_RCNN)
     assert message == (
         'model.roi_head.mask_head.num_classes=5 but train_dataloader.dataset'
         ' (CheckedCocoDataset) has 4 classes (circle, square, ...); set '
@@ -132,25 +139,34 @@ def test_num_classes_against_dataset_classes(repo_root):
         cfg.train_dataloader.dataset = dict(
             type='ConcatDataset', datasets=[cfg.train_dataloader.dataset])
 
-    message = problem(repo_root, {
-        'train_dataloader.dataset.metainfo.classes': ('sky', 'sea', 'land')
-    }, edit=concat)
+    message = problem(
+        repo_root,
+        {'train_dataloader.dataset.metainfo.classes': ('sky', 'sea', 'land')},
+        edit=concat)
     assert message.startswith(
         'model.decode_head.num_classes=5 but train_dataloader.dataset.'
         'datasets.0 (ShapesDataset) has 3 classes (sky, sea, ...)')
     # tools/test.py compares with the data it reads: the test dataset's
-    cfg = load_config(osp.join(repo_root, SHAPES), cfg_options={
-        'test_dataloader.dataset.metainfo.classes': ('sky', 'sea')})
+    cfg = load_config(
+        osp.join(repo_root, SHAPES),
+        cfg_options={
+            'test_dataloader.dataset.metainfo.classes': ('sky', 'sea')
+        })
     check_config(cfg)
-    with pytest.raises(ConfigError, match=r'^model\.decode_head\.num_classes'
-                       r'=5 but test_dataloader\.dataset \(ShapesDataset\) '
-                       r'has 2 classes \(sky, sea\);'):
+    with pytest.raises(
+            ConfigError,
+            match=r'^model\.decode_head\.num_classes'
+            r'=5 but test_dataloader\.dataset \(ShapesDataset\) '
+            r'has 2 classes \(sky, sea\);'):
         check_config(cfg, ['test_dataloader'])
     # binary segmentation with one output channel has two classes
-    cfg = load_config(osp.join(repo_root, SHAPES), cfg_options={
-        'train_dataloader.dataset.metainfo.classes': ('bg', 'fg'),
-        'model.decode_head.num_classes': 2,
-        'model.decode_head.out_channels': 1})
+    cfg = load_config(
+        osp.join(repo_root, SHAPES),
+        cfg_options={
+            'train_dataloader.dataset.metainfo.classes': ('bg', 'fg'),
+            'model.decode_head.num_classes': 2,
+            'model.decode_head.out_channels': 1
+        })
     check_config(cfg)
 
 
@@ -219,8 +235,8 @@ def host_configs(tmp_path):
 @pytest.mark.slow
 def test_every_config_passes(repo_root, tmp_path):
     paths = [
-        p for p in glob.glob(osp.join(repo_root, 'configs', '**', '*.py'),
-                             recursive=True)
+        p for p in glob.glob(
+            osp.join(repo_root, 'configs', '**', '*.py'), recursive=True)
         if f'{os.sep}_base_{os.sep}' not in p
     ]
     assert len(paths) > 30

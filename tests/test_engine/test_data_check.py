@@ -21,9 +21,8 @@ from segplug.engine.file_check import inspect_file
 
 def test_missing_voc_names_path_and_preparation(repo_root, tmp_path):
     cfg = Config.fromfile(f'{repo_root}/configs/deeplabv3plus_voc.py')
-    cfg.merge_from_dict({
-        'train_dataloader.dataset.datasets.0.data_root': str(tmp_path / 'x')
-    })
+    cfg.merge_from_dict(
+        {'train_dataloader.dataset.datasets.0.data_root': str(tmp_path / 'x')})
     with pytest.raises(DataNotFoundError) as info:
         check_data(cfg, ['train_dataloader'])
     msg = str(info.value)
@@ -37,8 +36,10 @@ def test_missing_part_of_a_data_set(shapes_root, repo_root):
         cfg[loader].dataset.data_root = shapes_root
     check_data(cfg, ['train_dataloader', 'val_dataloader', 'absent'])
     cfg.val_dataloader.dataset.ann_file = 'ImageSets/Segmentation/nope.txt'
-    with pytest.raises(DataNotFoundError, match='val_dataloader: ann_file '
-                       'not found: .*nope.txt; generate it with'):
+    with pytest.raises(
+            DataNotFoundError,
+            match='val_dataloader: ann_file '
+            'not found: .*nope.txt; generate it with'):
         check_data(cfg, ['train_dataloader', 'val_dataloader'])
 
 
@@ -47,9 +48,11 @@ def test_missing_vgg_weights_name_the_converter(repo_root):
     cfg = Config.fromfile(
         f'{repo_root}/configs/fcn/fcn8s_vgg16_4xb4-20k_voc12aug-512x512.py')
     cfg.model.backbone.init_cfg.checkpoint = '/nonexistent/vgg16_fcn.pth'
-    with pytest.raises(DataNotFoundError, match='model.backbone.init_cfg.'
-                       'checkpoint not found: /nonexistent/vgg16_fcn.pth; '
-                       '.*tools/convert_vgg16.py'):
+    with pytest.raises(
+            DataNotFoundError,
+            match='model.backbone.init_cfg.'
+            'checkpoint not found: /nonexistent/vgg16_fcn.pth; '
+            '.*tools/convert_vgg16.py'):
         check_pretrained(cfg)
     cfg = Config.fromfile(f'{repo_root}/configs/deeplabv3plus_voc.py')
     check_pretrained(cfg)  # its ImageNet weights come by URL: no error
@@ -60,9 +63,11 @@ def test_a_metric_reading_other_ground_truth_warns(shapes_root, repo_root):
                           'mask-rcnn_r18-tiny_fpn_1xb8-1.2k_shapes-128x128.py')
     # data moved on the command line, the metric's file left behind
     cfg.val_dataloader.dataset.data_root = shapes_root
-    with pytest.warns(UserWarning, match='val_evaluator.ann_file is data/'
-                      'shapes/annotations/instances_val.json but the dataset '
-                      f'reads {shapes_root}/annotations/instances_val.json'):
+    with pytest.warns(
+            UserWarning,
+            match='val_evaluator.ann_file is data/'
+            'shapes/annotations/instances_val.json but the dataset '
+            f'reads {shapes_root}/annotations/instances_val.json'):
         check_data(cfg, ['val_dataloader'])
     cfg.val_evaluator.ann_file = (f'{shapes_root}/annotations/'
                                   'instances_val.json')
@@ -126,8 +131,7 @@ def test_truncated_jpeg_is_named(voc):
 def test_zero_byte_jpeg_is_named(voc):
     root, cfg = voc
     _image(root).write_bytes(b'')
-    assert f'image file is empty (0 bytes) (1): {_image(root)}' in _error(
-        cfg)
+    assert f'image file is empty (0 bytes) (1): {_image(root)}' in _error(cfg)
 
 
 def test_corrupt_jpeg_data_that_opencv_decodes_is_named(voc):
@@ -207,8 +211,9 @@ def test_too_few_classes_are_counted(voc):
     cfg.model.auxiliary_head = None
     msg = _error(cfg)
     # the shapes labels hold classes 0-4
-    assert re.search(r'label values outside \[0, 3\) .*num_classes=3\) '
-                     r'\(\d+\): .* \.\.\. \(\d+ in all\)', msg), msg
+    assert re.search(
+        r'label values outside \[0, 3\) .*num_classes=3\) '
+        r'\(\d+\): .* \.\.\. \(\d+ in all\)', msg), msg
 
 
 def test_broken_val_label_is_found_before_training(voc):
@@ -284,8 +289,10 @@ def test_many_files_are_decoded_in_worker_processes(tmp_path, repo_root):
     _image(root, 'train_00100').write_bytes(b'\xff\xd8\xff')
     cfg = Config.fromfile(f'{repo_root}/configs/deeplabv3plus_shapes.py')
     cfg.train_dataloader.dataset.data_root = str(root)
-    with pytest.raises(DataError, match='image does not decode .1.: '
-                       f'{_image(root, "train_00100")}'):
+    with pytest.raises(
+            DataError,
+            match='image does not decode .1.: '
+            f'{_image(root, "train_00100")}'):
         check_data(cfg, [TRAIN])
     cfg.data_check = 'warn'
     with pytest.warns(UserWarning, match='these 1 samples are left out'):
@@ -302,8 +309,10 @@ def test_warn_mode_leaves_bad_samples_out(voc):
     _image(root).write_bytes(b'')
     os.remove(_label(root, 'val_00001'))
     cfg.data_check = 'warn'
-    with pytest.warns(UserWarning, match=r'data check: 2 problems .*these 2 '
-                      'samples are left out'):
+    with pytest.warns(
+            UserWarning,
+            match=r'data check: 2 problems .*these 2 '
+            'samples are left out'):
         summary = check_data(cfg, LOADERS)
     assert summary.left_out == 2
     excluded = open(osp.join(cfg.work_dir, 'data_check_excluded.txt')).read()
@@ -312,8 +321,9 @@ def test_warn_mode_leaves_bad_samples_out(voc):
     with DefaultScope.overwrite_default_scope('mmseg'):
         train = DATASETS.build(cfg.train_dataloader.dataset)
     assert len(train) == 15
-    assert str(_image(root)) not in [train.get_data_info(i)['img_path']
-                                     for i in range(len(train))]
+    assert str(_image(root)) not in [
+        train.get_data_info(i)['img_path'] for i in range(len(train))
+    ]
     # a later clean check removes the stale lists
     cfg.data_check = 'error'
     check_data(cfg, LOADERS)
@@ -333,8 +343,10 @@ def test_off_mode_reads_no_sample_but_still_checks_paths(voc):
 def test_unknown_mode_names_the_key(voc):
     _, cfg = voc
     cfg.data_check = 'warning'
-    with pytest.raises(ConfigError, match="data_check: expected 'error', "
-                       "'warn' or 'off', got 'warning'"):
+    with pytest.raises(
+            ConfigError,
+            match="data_check: expected 'error', "
+            "'warn' or 'off', got 'warning'"):
         check_data(cfg, LOADERS)
 
 
@@ -352,6 +364,6 @@ def test_detection_image_of_another_size_than_annotated(
     cfg.val_evaluator.ann_file = str(ann_file)
     msg = _error(cfg, [VAL])
     name = coco['images'][1]['file_name']
-    assert ("image size differs from the annotation file's width and height "
-            f'(1): {root}/JPEGImages/{name} (64x64, annotation file 80x64)'
-            ) in msg
+    assert (
+        "image size differs from the annotation file's width and height "
+        f'(1): {root}/JPEGImages/{name} (64x64, annotation file 80x64)') in msg

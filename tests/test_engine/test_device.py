@@ -7,10 +7,15 @@ from segplug.engine import (DeviceError, adapt_to_device, enable_amp,
 
 
 def test_sync_bn_to_bn_reaches_every_level():
-    cfg = Config(dict(model=dict(
-        backbone=dict(norm_cfg=dict(type='SyncBN', requires_grad=True)),
-        heads=[dict(norm_cfg=dict(type='SyncBN')),
-               dict(norm_cfg=dict(type='GN', num_groups=2))])))
+    cfg = Config(
+        dict(
+            model=dict(
+                backbone=dict(
+                    norm_cfg=dict(type='SyncBN', requires_grad=True)),
+                heads=[
+                    dict(norm_cfg=dict(type='SyncBN')),
+                    dict(norm_cfg=dict(type='GN', num_groups=2))
+                ])))
     assert sync_bn_to_bn(cfg.model) == 2
     assert cfg.model.backbone.norm_cfg == dict(type='BN', requires_grad=True)
     assert cfg.model.heads[0].norm_cfg.type == 'BN'
@@ -31,8 +36,8 @@ def test_non_distributed_run_is_left_alone(repo_root):
     assert cfg.pretty_text == before
 
 
-@pytest.mark.skipif(torch.cuda.is_available(),
-                    reason='checks the CPU-only behaviour')
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason='checks the CPU-only behaviour')
 def test_amp_without_gpu_is_a_clear_error():
     cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper')))
     with pytest.raises(DeviceError, match='--amp needs a CUDA'):

@@ -12,7 +12,6 @@ from mmengine.runner.checkpoint import _load_checkpoint
 import segplug  # noqa: F401  (installs the loaders)
 from segplug.engine import (CheckpointError, DataNotFoundError,
                             UnsafeCheckpointError, hub_cache_path)
-
 from ..utils import read_log, shapes_options
 
 
@@ -50,8 +49,8 @@ def test_unreachable_url_is_one_line_naming_the_cache_path(torch_home):
 
 def test_cached_file_is_used_without_network(torch_home):
     url = f'http://127.0.0.1:{_closed_port()}/x/cached.pth'
-    assert hub_cache_path(url) == osp.join(str(torch_home), 'hub',
-                                           'checkpoints', 'cached.pth')
+    assert hub_cache_path(url) == osp.join(
+        str(torch_home), 'hub', 'checkpoints', 'cached.pth')
     _weights(hub_cache_path(url))
     ckpt = _load_checkpoint(url)
     assert torch.equal(ckpt['state_dict']['w'], torch.arange(3.))
@@ -69,8 +68,8 @@ def test_cached_file_is_loaded_weights_only(torch_home):
 
 def test_openmmlab_name_resolves_to_its_cached_file(torch_home):
     # mmengine's name table: open-mmlab://resnet50_v1c is this URL
-    cache = osp.join(str(torch_home), 'hub', 'checkpoints',
-                     'resnet50_v1c-2cccc1ad.pth')
+    cache = osp.join(
+        str(torch_home), 'hub', 'checkpoints', 'resnet50_v1c-2cccc1ad.pth')
     _weights(cache)
     ckpt = _load_checkpoint('open-mmlab://resnet50_v1c')
     assert torch.equal(ckpt['state_dict']['w'], torch.arange(3.))
@@ -89,8 +88,8 @@ def test_missing_file_is_downloaded_into_the_cache(torch_home, tmp_path):
     _weights(str(served / 'remote.pth'))
     handler = functools.partial(_QuietHandler, directory=str(served))
     server = http.server.HTTPServer(('127.0.0.1', 0), handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,),
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05, ), daemon=True)
     thread.start()
     try:
         url = f'http://127.0.0.1:{server.server_port}/remote.pth'
@@ -102,16 +101,18 @@ def test_missing_file_is_downloaded_into_the_cache(torch_home, tmp_path):
     assert osp.isfile(hub_cache_path(url))
 
 
-def test_train_tool_stops_offline_at_start_up(run_tool_in_process,
-                                              shapes_root, torch_home,
-                                              tmp_path):
+def test_train_tool_stops_offline_at_start_up(run_tool_in_process, shapes_root,
+                                              torch_home, tmp_path):
     url = f'http://127.0.0.1:{_closed_port()}/r18-v1c.pth'
     work = tmp_path / 'w'
     with pytest.raises(SystemExit) as exc:
-        run_tool_in_process(
-            ['tools/train.py', 'configs/deeplabv3plus_shapes.py',
-             '--work-dir', str(work)] +
-            shapes_options(shapes_root, 3, extra=[
+        run_tool_in_process([
+            'tools/train.py', 'configs/deeplabv3plus_shapes.py', '--work-dir',
+            str(work)
+        ] + shapes_options(
+            shapes_root,
+            3,
+            extra=[
                 f'model.pretrained={url}', f'experiment_name={tmp_path.name}'
             ]))
     msg = exc.value.code

@@ -16,15 +16,21 @@ from segplug.engine import resume_candidates
 def said(monkeypatch):
     """The lines resolve_resume prints."""
     lines = []
-    monkeypatch.setattr(resume_module, '_say',
-                        lambda text, level=None: lines.append(text))
+    monkeypatch.setattr(
+        resume_module, '_say', lambda text, level=None: lines.append(text))
     return lines
 
 
 def _checkpoint(work, it, torn=False):
     path = osp.join(work, f'iter_{it}.pth')
-    torch.save({'meta': {'iter': it}, 'state_dict': {'w': torch.ones(99)}},
-               path)
+    torch.save({
+        'meta': {
+            'iter': it
+        },
+        'state_dict': {
+            'w': torch.ones(99)
+        }
+    }, path)
     if torn:
         with open(path, 'rb') as f:
             data = f.read()
@@ -83,18 +89,21 @@ def test_recorded_checkpoint_of_another_name_comes_first(tmp_path):
     shutil.copy(tmp_path / 'iter_8.pth', custom)
     with open(tmp_path / 'last_checkpoint', 'w') as f:
         f.write(custom)
-    assert resume_candidates(str(tmp_path)) == [
-        custom, str(tmp_path / 'iter_8.pth')]
+    assert resume_candidates(
+        str(tmp_path)) == [custom, str(tmp_path / 'iter_8.pth')]
 
 
 def test_named_checkpoint_that_is_torn_or_absent_is_an_error(tmp_path):
     torn = _checkpoint(str(tmp_path), 4, torn=True)
-    with pytest.raises(CheckpointError, match=f'--resume {torn}: the '
-                       'checkpoint is truncated or corrupt'):
+    with pytest.raises(
+            CheckpointError,
+            match=f'--resume {torn}: the '
+            'checkpoint is truncated or corrupt'):
         resolve_resume(_cfg(tmp_path, load_from=torn))
     absent = str(tmp_path / 'iter_9.pth')
-    with pytest.raises(CheckpointError, match='iter_9.pth: the checkpoint '
-                       'is not found'):
+    with pytest.raises(
+            CheckpointError, match='iter_9.pth: the checkpoint '
+            'is not found'):
         resolve_resume(_cfg(tmp_path, load_from=absent))
     good = _checkpoint(str(tmp_path), 6)
     cfg = _cfg(tmp_path, load_from=good)
@@ -106,8 +115,10 @@ def test_no_checkpoint_trains_from_scratch(tmp_path, said):
     cfg = _cfg(tmp_path / 'fresh')
     resolve_resume(cfg)
     assert not cfg.resume and cfg.load_from is None
-    assert said == [f'--resume: no checkpoint in {tmp_path / "fresh"}; '
-                    'training from scratch']
+    assert said == [
+        f'--resume: no checkpoint in {tmp_path / "fresh"}; '
+        'training from scratch'
+    ]
 
 
 def test_temp_files_of_killed_saves_are_removed(tmp_path, said):

@@ -14,7 +14,6 @@ from torch import nn
 from segplug.engine import (CheckpointError, SegplugRunner, load_from_local,
                             use_atomic_checkpoints)
 from segplug.engine.checkpoint import checkpoint_problem
-
 from ..utils import read_log, shapes_options
 
 CONFIG = 'configs/deeplabv3plus_shapes.py'
@@ -36,8 +35,8 @@ class _BodyHead(_Toy):
 
     def __init__(self, classes=2):
         super().__init__()
-        self.linear = nn.Sequential(nn.Linear(2, 4), nn.Linear(4, 64),
-                                    nn.Linear(64, classes))
+        self.linear = nn.Sequential(
+            nn.Linear(2, 4), nn.Linear(4, 64), nn.Linear(64, classes))
 
 
 def _toy_runner(work_dir, iters, model=None, **hook):
@@ -50,11 +49,16 @@ def _toy_runner(work_dir, iters, model=None, **hook):
             dataset=[dict(inputs=torch.ones(2))] * 8,
             sampler=dict(type='DefaultSampler', shuffle=False),
             collate_fn=dict(type='pseudo_collate'),
-            batch_size=2, num_workers=0),
+            batch_size=2,
+            num_workers=0),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         train_cfg=dict(by_epoch=False, max_iters=iters),
-        default_hooks=dict(checkpoint=dict(
-            type='AtomicCheckpointHook', by_epoch=False, interval=1, **hook)))
+        default_hooks=dict(
+            checkpoint=dict(
+                type='AtomicCheckpointHook',
+                by_epoch=False,
+                interval=1,
+                **hook)))
 
 
 def test_failed_save_leaves_the_kept_checkpoint(tmp_path, monkeypatch):
@@ -73,8 +77,8 @@ def test_failed_save_leaves_the_kept_checkpoint(tmp_path, monkeypatch):
     monkeypatch.setattr(LocalBackend, 'put', put_half_then_fail)
     with pytest.raises(OSError, match='No space'):
         _toy_runner(tmp_path, 2, max_keep_ckpts=1).train()
-    assert sorted(n for n in os.listdir(tmp_path) if 'iter' in n) == [
-        'iter_1.pth']
+    assert sorted(n for n in os.listdir(tmp_path)
+                  if 'iter' in n) == ['iter_1.pth']
     assert checkpoint_problem(str(tmp_path / 'iter_1.pth')) is None
     assert load_from_local(str(tmp_path / 'iter_1.pth'))['meta']['iter'] == 1
     with open(tmp_path / 'last_checkpoint') as f:
@@ -94,8 +98,8 @@ def test_oldest_checkpoint_goes_only_after_the_new_one_is_saved(tmp_path):
     runner.train()
     assert seen == [['iter_1.pth'], ['iter_1.pth', 'iter_2.pth'],
                     ['iter_2.pth', 'iter_3.pth']]
-    assert sorted(n for n in os.listdir(tmp_path) if 'iter' in n) == [
-        'iter_3.pth']
+    assert sorted(n for n in os.listdir(tmp_path)
+                  if 'iter' in n) == ['iter_3.pth']
     with open(tmp_path / 'last_checkpoint') as f:
         assert f.read() == str(tmp_path / 'iter_3.pth')
 
@@ -110,8 +114,11 @@ def test_resume_refuses_a_weights_only_file(tmp_path):
 
 def test_load_from_rule_for_training(tmp_path):
     runner = _toy_runner(tmp_path / 'w', 1, model=_BodyHead())
-    body = {k: v for k, v in _BodyHead().state_dict().items()
-            if k.startswith('linear.0.')}
+    body = {
+        k: v
+        for k, v in _BodyHead().state_dict().items()
+        if k.startswith('linear.0.')
+    }
     torch.save({'state_dict': body}, tmp_path / 'body.pth')
     # under half loads, but every tensor of the checkpoint does: a backbone
     runner.load_checkpoint(str(tmp_path / 'body.pth'))
@@ -143,8 +150,10 @@ def _model_checkpoint(path, config, **options):
     cfg = Config.fromfile(config)
     cfg.merge_from_dict(options)
     init_default_scope('mmseg')
-    torch.save({'meta': {}, 'state_dict': MODELS.build(cfg.model)
-                .state_dict()}, path)
+    torch.save({
+        'meta': {},
+        'state_dict': MODELS.build(cfg.model).state_dict()
+    }, path)
     return path
 
 
@@ -156,17 +165,18 @@ def _exit_message(run_tool_in_process, args):
 
 # In this process, a persistent dataloader worker left behind costs the
 # next test seconds of shutdown when it is collected.
-_NO_WORKERS = [f'{loader}_dataloader.{key}'
-               for loader in ('train', 'val', 'test')
-               for key in ('num_workers=0', 'persistent_workers=False')]
+_NO_WORKERS = [
+    f'{loader}_dataloader.{key}' for loader in ('train', 'val', 'test')
+    for key in ('num_workers=0', 'persistent_workers=False')
+]
 
 
 def _test_args(ckpt, work, shapes_root, *options):
-    return (['tools/test.py', CONFIG, ckpt, '--work-dir', str(work)] +
-            shapes_options(shapes_root, 3)[:4] +
+    return (['tools/test.py', CONFIG, ckpt, '--work-dir',
+             str(work)] + shapes_options(shapes_root, 3)[:4] +
             # a logger of its own: runs in one second share mmengine's name
-            [f'experiment_name={work.parent.name}_{work.name}'] +
-            _NO_WORKERS + list(options))
+            [f'experiment_name={work.parent.name}_{work.name}'] + _NO_WORKERS +
+            list(options))
 
 
 def test_test_tool_refuses_another_architecture(run_tool_in_process,
@@ -194,16 +204,17 @@ def test_test_tool_refuses_another_architecture(run_tool_in_process,
 
 def test_classifier_mismatch_fails_tests_unless_partial_on_purpose(
         run_tool_in_process, shapes_root, tmp_path, capfd):
-    ckpt = _model_checkpoint(str(tmp_path / 'c3.pth'), CONFIG,
-                             **{'model.decode_head.num_classes': 3})
+    ckpt = _model_checkpoint(
+        str(tmp_path / 'c3.pth'), CONFIG,
+        **{'model.decode_head.num_classes': 3})
     msg = _exit_message(run_tool_in_process,
                         _test_args(ckpt, tmp_path / 't', shapes_root))
     assert ('2 of 182 model tensors do not load' in msg
             and 'decode_head.conv_seg.weight (checkpoint [3, 64, 1, 1], '
             'model [5, 64, 1, 1])' in msg)
     assert 'testing needs every weight outside auxiliary_head' in msg
-    run_tool_in_process(_test_args(ckpt, tmp_path / 'p', shapes_root,
-                                   'load_partial=True'))
+    run_tool_in_process(
+        _test_args(ckpt, tmp_path / 'p', shapes_root, 'load_partial=True'))
     log = read_log(str(tmp_path / 'p'))
     assert 'WARNING - checkpoint' in log and 'initial values' in log
     assert 'mIoU: ' in log
@@ -211,13 +222,17 @@ def test_classifier_mismatch_fails_tests_unless_partial_on_purpose(
 
 def test_load_from_with_another_num_classes_trains(run_tool_in_process,
                                                    shapes_root, tmp_path):
-    ckpt = _model_checkpoint(str(tmp_path / 'c3.pth'), CONFIG,
-                             **{'model.decode_head.num_classes': 3})
+    ckpt = _model_checkpoint(
+        str(tmp_path / 'c3.pth'), CONFIG,
+        **{'model.decode_head.num_classes': 3})
     work = tmp_path / 'w'
-    run_tool_in_process(['tools/train.py', CONFIG, '--work-dir', str(work)]
-                        + shapes_options(shapes_root, 3, extra=[
-                            f'load_from={ckpt}', 'experiment_name=c3_train',
-                            *_NO_WORKERS]))
+    run_tool_in_process([
+        'tools/train.py', CONFIG, '--work-dir',
+        str(work)
+    ] + shapes_options(
+        shapes_root,
+        3,
+        extra=[f'load_from={ckpt}', 'experiment_name=c3_train', *_NO_WORKERS]))
     log = read_log(str(work))
     assert f'checkpoint {ckpt} does not fit the model: 2 of 182' in log
     assert 'decode_head.conv_seg.weight (checkpoint [3, 64, 1, 1]' in log
@@ -226,8 +241,9 @@ def test_load_from_with_another_num_classes_trains(run_tool_in_process,
 
 
 @pytest.mark.parametrize('kind', ['text', 'jpeg', 'truncated'])
-def test_test_tool_names_a_file_that_is_no_checkpoint(
-        run_tool_in_process, shapes_root, tmp_path, capfd, kind):
+def test_test_tool_names_a_file_that_is_no_checkpoint(run_tool_in_process,
+                                                      shapes_root, tmp_path,
+                                                      capfd, kind):
     path = str(tmp_path / 'model.pth')
     if kind == 'text':
         with open(path, 'w') as f:
@@ -241,27 +257,31 @@ def test_test_tool_names_a_file_that_is_no_checkpoint(
             f.truncate(os.path.getsize(path) // 2)
     msg = _exit_message(run_tool_in_process,
                         _test_args(path, tmp_path / 't', shapes_root))
-    expected = {'text': "not a PyTorch checkpoint (a text file starting "
-                        "'<html>404",
-                'jpeg': 'not a PyTorch checkpoint (a JPEG image)',
-                'truncated': 'truncated or corrupt'}[kind]
+    expected = {
+        'text': "not a PyTorch checkpoint (a text file starting "
+        "'<html>404",
+        'jpeg': 'not a PyTorch checkpoint (a JPEG image)',
+        'truncated': 'truncated or corrupt'
+    }[kind]
     assert msg.startswith(f'error: checkpoint {path} is {expected}')
     assert '\n' not in msg
     out = capfd.readouterr()
     assert 'mIoU: ' not in out.out + out.err
 
 
-@pytest.mark.parametrize('kind', ['CheckpointHook', 'mmengine.CheckpointHook',
-                                  CheckpointHook])
+@pytest.mark.parametrize(
+    'kind', ['CheckpointHook', 'mmengine.CheckpointHook', CheckpointHook])
 def test_tools_swap_in_the_atomic_hook(kind):
-    cfg = Config(dict(
-        default_hooks=dict(checkpoint=dict(type=kind, interval=7),
-                           logger=dict(type='LoggerHook')),
-        custom_hooks=[dict(type=kind, interval=3),
-                      dict(type='EMAHook')]))
+    cfg = Config(
+        dict(
+            default_hooks=dict(
+                checkpoint=dict(type=kind, interval=7),
+                logger=dict(type='LoggerHook')),
+            custom_hooks=[dict(type=kind, interval=3),
+                          dict(type='EMAHook')]))
     use_atomic_checkpoints(cfg)
-    assert cfg.default_hooks.checkpoint == dict(type='AtomicCheckpointHook',
-                                                interval=7)
+    assert cfg.default_hooks.checkpoint == dict(
+        type='AtomicCheckpointHook', interval=7)
     assert cfg.default_hooks.logger.type == 'LoggerHook'
-    assert [h['type'] for h in cfg.custom_hooks] == [
-        'AtomicCheckpointHook', 'EMAHook']
+    assert [h['type']
+            for h in cfg.custom_hooks] == ['AtomicCheckpointHook', 'EMAHook']

@@ -1,14 +1,13 @@
 import pytest
 
-from segplug.engine import (DataNotFoundError, load_config,
-                            user_errors_exit)
+from segplug.engine import DataNotFoundError, load_config, user_errors_exit
 
 
 def test_work_dir_precedence(repo_root):
     path = f'{repo_root}/configs/deeplabv3plus_shapes.py'
     assert load_config(path).work_dir == './work_dirs/deeplabv3plus_shapes'
-    cfg = load_config(path, work_dir='/tmp/x',
-                      cfg_options={'train_cfg.max_iters': 7})
+    cfg = load_config(
+        path, work_dir='/tmp/x', cfg_options={'train_cfg.max_iters': 7})
     assert cfg.work_dir == '/tmp/x' and cfg.train_cfg.max_iters == 7
     assert load_config(path, launcher='pytorch').launcher == 'pytorch'
 
@@ -35,9 +34,9 @@ def test_config_text_is_formatted_once_per_content(repo_root, monkeypatch):
     plain.launcher, plain.work_dir = cfg.launcher, cfg.work_dir
     calls = []
     format_code = config_module.FormatCode
-    monkeypatch.setattr(config_module, 'FormatCode',
-                        lambda *a, **k: calls.append(1) or format_code(
-                            *a, **k))
+    monkeypatch.setattr(
+        config_module, 'FormatCode',
+        lambda *a, **k: calls.append(1) or format_code(*a, **k))
     text = cfg.pretty_text
     assert text == plain.pretty_text  # mmengine's own text
     assert len(calls) == 2

@@ -33,12 +33,13 @@ def _ckpts(work):
 
 
 def test_add_training_guard_adds_one_hook_with_the_mode():
-    cfg = Config(dict(custom_hooks=[dict(type='EMAHook')],
-                      nonfinite_loss='skip'))
+    cfg = Config(
+        dict(custom_hooks=[dict(type='EMAHook')], nonfinite_loss='skip'))
     add_training_guard(cfg)
     assert cfg.custom_hooks == [
         dict(type='EMAHook'),
-        dict(type='TrainingGuardHook', nonfinite_loss='skip')]
+        dict(type='TrainingGuardHook', nonfinite_loss='skip')
+    ]
     mine = [dict(type='TrainingGuardHook', max_skips=3)]
     cfg = Config(dict(custom_hooks=mine))
     add_training_guard(cfg)
@@ -46,9 +47,12 @@ def test_add_training_guard_adds_one_hook_with_the_mode():
     cfg = Config()
     add_training_guard(cfg)
     assert cfg.custom_hooks == [
-        dict(type='TrainingGuardHook', nonfinite_loss='stop')]
-    with pytest.raises(ConfigError, match="nonfinite_loss: expected 'stop' "
-                       "or 'skip', got 'ignore'"):
+        dict(type='TrainingGuardHook', nonfinite_loss='stop')
+    ]
+    with pytest.raises(
+            ConfigError,
+            match="nonfinite_loss: expected 'stop' "
+            "or 'skip', got 'ignore'"):
         add_training_guard(dict(nonfinite_loss='ignore'))
     with pytest.raises(ConfigError, match='expected'):
         TrainingGuardHook(nonfinite_loss='warn')
@@ -72,7 +76,9 @@ def _runner(name, optim_wrapper=None, model=None):
     optim_wrapper = optim_wrapper or OptimWrapper(
         torch.optim.SGD(model.parameters(), lr=0.1))
     return SimpleNamespace(
-        model=model, optim_wrapper=optim_wrapper, iter=0,
+        model=model,
+        optim_wrapper=optim_wrapper,
+        iter=0,
         logger=MMLogger.get_instance('guard_test'),
         message_hub=MessageHub.get_instance(f'guard_test_{name}'))
 
@@ -126,9 +132,11 @@ def test_every_wrapper_of_a_wrapper_dict_is_guarded_then_restored():
     hook.before_train_iter(runner, 0)
     wrappers['fc'].update_params(model(torch.full((4, 2), math.nan)))
     torch.testing.assert_close(model.fc.weight, before)
-    with pytest.raises(TrainingError, match=r'^iteration 1: loss is nan; '
-                       r'stopped before applying it\. Last good checkpoint: '
-                       r'/work/iter_8\.pth; resume from it with --resume'):
+    with pytest.raises(
+            TrainingError,
+            match=r'^iteration 1: loss is nan; '
+            r'stopped before applying it\. Last good checkpoint: '
+            r'/work/iter_8\.pth; resume from it with --resume'):
         hook.after_train_iter(runner, 0, None, {'loss': torch.tensor(0.)})
     hook.after_train(runner)
     assert all('update_params' not in vars(w) for w in wrappers.values())
@@ -142,19 +150,21 @@ def test_a_checkpoint_of_non_finite_weights_is_not_written():
     runner.message_hub.update_info('last_ckpt', '/work/iter_4.pth')
     hook.before_train(runner)
     runner.message_hub.update_info('last_ckpt', '/work/iter_6.pth')
-    state = dict(a=torch.ones(2), b=torch.tensor([1., math.inf]),
-                 n=torch.tensor(3))
+    state = dict(
+        a=torch.ones(2), b=torch.tensor([1., math.inf]), n=torch.tensor(3))
     with pytest.raises(TrainingError) as info:
-        hook.before_save_checkpoint(
-            runner, dict(state_dict=state, meta=dict(iter=6)))
+        hook.before_save_checkpoint(runner,
+                                    dict(state_dict=state, meta=dict(iter=6)))
     assert str(info.value).startswith(
         'iteration 6: 1 weight tensors are not finite (e.g. b); not saving a '
         'checkpoint of them. Last good checkpoint: /work/iter_4.pth')
     state['b'] = torch.zeros(2)
     hook.before_save_checkpoint(runner, dict(state_dict=state))
     runner.iter = 6
-    with pytest.raises(TrainingError, match='iteration 7: loss is nan .* '
-                       'Last good checkpoint: /work/iter_6.pth;'):
+    with pytest.raises(
+            TrainingError,
+            match='iteration 7: loss is nan .* '
+            'Last good checkpoint: /work/iter_6.pth;'):
         _step(hook, runner, torch.full((4, 2), math.nan))
 
 
@@ -182,9 +192,10 @@ def test_batches_without_valid_pixels_are_logged_as_such(
     log = read_log(work)
     assert 'Iter(train) [4/4]' in log
     assert 'acc_seg' not in log  # no accuracy 100, nor any other
-    first = re.findall(r'iteration (\d): no valid pixels in this batch '
-                       r'\(every label pixel is the ignore index 255\): '
-                       rf'{re.escape(data)}/JPEGImages/train_\d+\.jpg, ', log)
+    first = re.findall(
+        r'iteration (\d): no valid pixels in this batch '
+        r'\(every label pixel is the ignore index 255\): '
+        rf'{re.escape(data)}/JPEGImages/train_\d+\.jpg, ', log)
     assert first == ['1', '2', '3']
     assert ('4 of 4 training batches had no valid pixels (the first at '
             'iteration 1)') in log
@@ -210,11 +221,14 @@ def test_nan_loss_stops_the_run_naming_the_last_good_checkpoint(
         run_tool_in_process, shapes_root, tmp_path, repo_root):
     work = str(tmp_path / 'work')
     with pytest.raises(SystemExit) as info:
-        run_tool_in_process(
-            ['tools/train.py', _inf_config(tmp_path, repo_root),
-             '--work-dir', work] +
-            shapes_options(shapes_root, 6, ckpt_interval=1, extra=NO_WORKERS
-                           + ['train_dataloader.batch_size=2']))
+        run_tool_in_process([
+            'tools/train.py',
+            _inf_config(tmp_path, repo_root), '--work-dir', work
+        ] + shapes_options(
+            shapes_root,
+            6,
+            ckpt_interval=1,
+            extra=NO_WORKERS + ['train_dataloader.batch_size=2']))
     message = info.value.code
     found = re.fullmatch(
         r'error: iteration (\d): loss is nan \(decode\.loss_ce=nan\); stopped '
@@ -227,17 +241,23 @@ def test_nan_loss_stops_the_run_naming_the_last_good_checkpoint(
     assert _ckpts(work) == [f'iter_{i}.pth' for i in range(1, bad)]
 
 
-def test_skip_mode_skips_such_steps_and_finishes(
-        run_tool_in_process, shapes_root, tmp_path, repo_root):
+def test_skip_mode_skips_such_steps_and_finishes(run_tool_in_process,
+                                                 shapes_root, tmp_path,
+                                                 repo_root):
     work = str(tmp_path / 'work')
-    run_tool_in_process(
-        ['tools/train.py', _inf_config(tmp_path, repo_root), '--work-dir',
-         work] + shapes_options(shapes_root, 6, extra=NO_WORKERS + [
-             'train_dataloader.batch_size=1', 'nonfinite_loss=skip']))
+    run_tool_in_process([
+        'tools/train.py',
+        _inf_config(tmp_path, repo_root), '--work-dir', work
+    ] + shapes_options(
+        shapes_root,
+        6,
+        extra=NO_WORKERS +
+        ['train_dataloader.batch_size=1', 'nonfinite_loss=skip']))
     log = read_log(work)
-    skipped = re.findall(r"iteration (\d): loss is nan \(decode\.loss_ce="
-                         r"nan\); skipped this step \(nonfinite_loss='skip'"
-                         r'\), 1 in a row', log)
+    skipped = re.findall(
+        r"iteration (\d): loss is nan \(decode\.loss_ce="
+        r"nan\); skipped this step \(nonfinite_loss='skip'"
+        r'\), 1 in a row', log)
     assert skipped
     assert f'{len(skipped)} of 6 training steps were skipped' in log
     assert 'Iter(train) [6/6]' in log and 'loss: nan' not in log
@@ -245,8 +265,8 @@ def test_skip_mode_skips_such_steps_and_finishes(
     assert all(bool(torch.isfinite(v).all()) for v in state.values())
 
 
-def test_bad_nonfinite_loss_value_stops_at_start_up(
-        run_tool_in_process, shapes_root, tmp_path):
+def test_bad_nonfinite_loss_value_stops_at_start_up(run_tool_in_process,
+                                                    shapes_root, tmp_path):
     work = str(tmp_path / 'work')
     with pytest.raises(SystemExit) as info:
         run_tool_in_process(

@@ -12,7 +12,6 @@ from pycocotools.coco import COCO
 
 import segplug  # noqa: F401
 from segplug.data_preparation import generate_shapes
-
 from ..utils import COCO_KEYS as KEYS
 from ..utils import cocoeval_stats
 
@@ -60,8 +59,8 @@ def _predictions(coco, rng):
                 img_id=img['id'],
                 ori_shape=(h, w),
                 pred_instances=dict(
-                    bboxes=torch.tensor(np.array(boxes).reshape(n, 4),
-                                        dtype=torch.float32),
+                    bboxes=torch.tensor(
+                        np.array(boxes).reshape(n, 4), dtype=torch.float32),
                     scores=torch.tensor(scores, dtype=torch.float32),
                     labels=torch.tensor(labels, dtype=torch.long),
                     masks=torch.from_numpy(
@@ -86,8 +85,11 @@ def test_coco_metric_equals_cocoeval_on_its_results_json(tmp_path):
     for iou_type in ('bbox', 'segm'):
         # segm: CocoMetric drops the boxes from the results so that
         # COCOeval sizes the detections by mask area, not box area
-        stats = cocoeval_stats(gt, str(tmp_path / f'results.{iou_type}.json'),
-                          iou_type, drop_boxes=iou_type == 'segm')
+        stats = cocoeval_stats(
+            gt,
+            str(tmp_path / f'results.{iou_type}.json'),
+            iou_type,
+            drop_boxes=iou_type == 'segm')
         assert 0.2 < stats[0] < 0.9, stats  # neither trivial nor perfect
         for i, key in enumerate(KEYS):
             # CocoMetric rounds to 3 decimals

@@ -43,8 +43,9 @@ def brute_force_band(gt, width):
 
 
 def sample(pred, gt):
-    return dict(pred_sem_seg=dict(data=torch.as_tensor(pred)[None]),
-                gt_sem_seg=dict(data=torch.as_tensor(gt)[None]))
+    return dict(
+        pred_sem_seg=dict(data=torch.as_tensor(pred)[None]),
+        gt_sem_seg=dict(data=torch.as_tensor(gt)[None]))
 
 
 def run_metric(samples, widths=(1, 3), classes=CLASSES, **kwargs):
@@ -76,17 +77,17 @@ def test_band_matches_brute_force_on_a_disk():
     gt = ((yy - 7)**2 + (xx - 8)**2 <= 20).astype(np.int64)
     gt[0, :3] = 2  # a second object touching the image border
     for width in range(4):
-        np.testing.assert_array_equal(trimap_band(gt, width),
-                                      brute_force_band(gt, width))
+        np.testing.assert_array_equal(
+            trimap_band(gt, width), brute_force_band(gt, width))
 
 
 def test_band_grows_with_width():
     yy, xx = np.mgrid[:40, :45]
     gt = ((yy - 20)**2 + (xx - 22)**2 <= 64).astype(np.int64)
-    sizes = []
+    sizes, previous = [], None
     for width in range(12):
         band = trimap_band(gt, width)
-        if width:
+        if previous is not None:
             assert np.all(band[previous])
         sizes.append(int(band.sum()))
         previous = band

@@ -41,10 +41,9 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # 630 s at one thread), lane 1 DeepLab v1 with its CRF and FCN-8s tests, and
 # Mask R-CNN (about 590 s).
 CASES = {
-    'deeplabv3plus': ('configs/deeplabv3plus_shapes.py', 2500, 40.,
-                      0),  # 62.3
-    'unet': ('configs/unet/unet-s4-tiny_1xb8-2.5k_shapes-128x128.py', 600,
-             45., 1),  # 57.4
+    'deeplabv3plus': ('configs/deeplabv3plus_shapes.py', 2500, 40., 0),  # 62.3
+    'unet': ('configs/unet/unet-s4-tiny_1xb8-2.5k_shapes-128x128.py', 600, 45.,
+             1),  # 57.4
 }
 V1_CONFIG = ('configs/deeplabv1/'
              'deeplabv1-largefov_vgg16-tiny_1xb8-2.5k_shapes-128x128.py')
@@ -55,14 +54,14 @@ V2_ITERS, V2_THRESHOLD = 1200, 50.  # 73.0
 # From DeepLab v1's VGG-16 (conv1-5; its fc6 is LargeFOV's 3x3, FCN's is
 # 7x7 and starts anew): config, iterations, threshold.
 FROM_V1 = {
-    'fcn8s': ('configs/fcn/fcn8s_vgg16-tiny_1xb8-2.5k_shapes-128x128.py',
-              400, 45.),  # 58.7 (54.5 after 600 from scratch)
+    'fcn8s': ('configs/fcn/fcn8s_vgg16-tiny_1xb8-2.5k_shapes-128x128.py', 400,
+              45.),  # 58.7 (54.5 after 600 from scratch)
 }
 # From DeepLab v2's backbone: config, iterations, threshold.
 FROM_V2 = {
-    'deeplabv3': ('configs/deeplabv3/'
-                  'deeplabv3_r18-tiny-d8_1xb8-5k_shapes-128x128.py', 600,
-                  38.),  # 46.7
+    'deeplabv3':
+    ('configs/deeplabv3/'
+     'deeplabv3_r18-tiny-d8_1xb8-5k_shapes-128x128.py', 600, 38.),  # 46.7
     'pspnet': ('configs/pspnet/pspnet_r18-tiny-d8_1xb8-5k_shapes-128x128.py',
                600, 45.),  # 61.8
 }
@@ -92,14 +91,15 @@ def shapes_full(tmp_path_factory):
 
 def _train(run_tool, config, work, shapes_root, iters, extra=()):
     """Train ``config`` for ``iters`` on ``shapes_root``; the last mIoU."""
-    run_tool(['tools/train.py', config, '--work-dir', work] +
-             shapes_options(shapes_root, iters) +
-             ['default_hooks.logger.interval=100', *extra], timeout=900)
+    run_tool(
+        ['tools/train.py', config, '--work-dir', work] +
+        shapes_options(shapes_root, iters) +
+        ['default_hooks.logger.interval=100', *extra],
+        timeout=900)
     return float(re.findall(r'mIoU: ([0-9.]+)', read_log(work))[-1])
 
 
-def _shared_run(run_tool, shapes_root, tmp_path_factory, name, config,
-                iters):
+def _shared_run(run_tool, shapes_root, tmp_path_factory, name, config, iters):
     """``config`` trained from scratch once per run (the first worker to
     take the lock trains it): (val mIoU, checkpoint)."""
     work = str(_shared_dir(tmp_path_factory) / name)
@@ -133,11 +133,12 @@ def test_deeplabv1_learns_shapes_from_scratch(deeplabv1_run):
 
 def _test_scores(run_tool, config, checkpoint, work, shapes_root, extra=()):
     """tools/test.py's scores on the shapes val split: {name: value}."""
-    run_tool(['tools/test.py', config, checkpoint, '--work-dir', work] +
-             shapes_options(shapes_root, 1)[:4] + list(extra), timeout=600)
+    run_tool(
+        ['tools/test.py', config, checkpoint, '--work-dir', work] +
+        shapes_options(shapes_root, 1)[:4] + list(extra),
+        timeout=600)
     last = read_log(work).strip().splitlines()[-1]
-    return {k: float(v) for k, v in re.findall(r'(\w*mIoU): ([0-9.]+)',
-                                               last)}
+    return {k: float(v) for k, v in re.findall(r'(\w*mIoU): ([0-9.]+)', last)}
 
 
 def test_crf_sharpens_boundaries_of_an_under_trained_deeplabv1(
@@ -152,8 +153,7 @@ def test_crf_sharpens_boundaries_of_an_under_trained_deeplabv1(
     crf = _test_scores(run_tool, V1_CRF_CONFIG, checkpoint,
                        str(tmp_path / 'crf'), shapes_full)
     assert set(raw) == set(crf) == {
-        'mIoU', 'trimap1_mIoU', 'trimap2_mIoU', 'trimap4_mIoU',
-        'trimap8_mIoU'
+        'mIoU', 'trimap1_mIoU', 'trimap2_mIoU', 'trimap4_mIoU', 'trimap8_mIoU'
     }
     # measured on 200 val images: trimap1 44.6 -> 62.4, mIoU 60.3 -> 67.1
     assert crf['trimap1_mIoU'] >= raw['trimap1_mIoU'] + 5, (raw, crf)
@@ -169,12 +169,11 @@ def test_deeplabv2_learns_shapes_from_scratch(deeplabv2_run):
 
 
 @pytest.mark.parametrize(
-    'arch', [pytest.param(a, marks=pytest.mark.lane(c[3])) for a, c in
-             CASES.items()])
+    'arch',
+    [pytest.param(a, marks=pytest.mark.lane(c[3])) for a, c in CASES.items()])
 def test_architecture_learns_shapes(arch, run_tool, shapes_full, tmp_path):
     config, iters, threshold, _ = CASES[arch]
-    miou = _train(run_tool, config, str(tmp_path / 'work'), shapes_full,
-                  iters)
+    miou = _train(run_tool, config, str(tmp_path / 'work'), shapes_full, iters)
     assert miou >= threshold, f'{arch}: val mIoU {miou} after {iters} iters'
 
 
@@ -184,8 +183,7 @@ def _train_from_backbone(run_tool, config, checkpoint, work, shapes_root,
     from mmengine.config import Config
     backbone = Config.fromfile(osp.join(REPO, config)).model.backbone
     # an init_cfg=None in the config is replaced, not merged into
-    init = ['model.backbone.init_cfg._delete_=True'] * (
-        'init_cfg' in backbone)
+    init = ['model.backbone.init_cfg._delete_=True'] * ('init_cfg' in backbone)
     init += [
         'model.backbone.init_cfg.type=Pretrained',
         f'model.backbone.init_cfg.checkpoint={checkpoint}',
@@ -196,11 +194,14 @@ def _train_from_backbone(run_tool, config, checkpoint, work, shapes_root,
 
 def _backbone_cases():
     """(arch, source run) with the source's lane: its tests wait on it."""
-    for source, lane, cases in (('deeplabv2', 0, FROM_V2),
-                                ('deeplabv1', 1, FROM_V1)):
+    for source, lane, cases in (('deeplabv2', 0, FROM_V2), ('deeplabv1', 1,
+                                                            FROM_V1)):
         for arch in cases:
-            yield pytest.param(arch, source, marks=pytest.mark.lane(lane),
-                               id=f'{arch}-from-{source}')
+            yield pytest.param(
+                arch,
+                source,
+                marks=pytest.mark.lane(lane),
+                id=f'{arch}-from-{source}')
 
 
 @pytest.mark.parametrize('arch,source', list(_backbone_cases()))
@@ -225,22 +226,31 @@ def test_mask_rcnn_learns_shapes_instances(run_tool, shapes_full, tmp_path):
     work, prefix = str(tmp_path / 'work'), str(tmp_path / 'val')
     gt_file = osp.join(shapes_full, 'annotations', 'instances_val.json')
     warmup = MASK_RCNN_ITERS // 8
-    run_tool(['tools/train.py', MASK_RCNN_CONFIG, '--work-dir', work] +
-             shapes_options(shapes_full, MASK_RCNN_ITERS) +
-             ['default_hooks.logger.interval=100',
-              f'param_scheduler.0.end={warmup}',
-              f'param_scheduler.1.begin={warmup}',
-              f'val_evaluator.ann_file={gt_file}',
-              f'val_evaluator.outfile_prefix={prefix}'], timeout=900)
-    logged = {k: float(v) for k, v in re.findall(
-        r'coco/((?:bbox|segm)_mAP\w*): ([-0-9.]+)', read_log(work))}
+    run_tool(
+        ['tools/train.py', MASK_RCNN_CONFIG, '--work-dir', work] +
+        shapes_options(shapes_full, MASK_RCNN_ITERS) + [
+            'default_hooks.logger.interval=100',
+            f'param_scheduler.0.end={warmup}',
+            f'param_scheduler.1.begin={warmup}',
+            f'val_evaluator.ann_file={gt_file}',
+            f'val_evaluator.outfile_prefix={prefix}'
+        ],
+        timeout=900)
+    logged = {
+        k: float(v)
+        for k, v in re.findall(r'coco/((?:bbox|segm)_mAP\w*): ([-0-9.]+)',
+                               read_log(work))
+    }
     assert logged['segm_mAP_50'] >= MASK_RCNN_THRESHOLD, (
         f'Mask R-CNN: val {logged} after {MASK_RCNN_ITERS} iters')
     gt = COCO(gt_file)
     for iou_type in ('bbox', 'segm'):
         # segm: CocoMetric sizes detections by mask area (boxes dropped)
-        stats = cocoeval_stats(gt, f'{prefix}.{iou_type}.json', iou_type,
-                               drop_boxes=iou_type == 'segm')
+        stats = cocoeval_stats(
+            gt,
+            f'{prefix}.{iou_type}.json',
+            iou_type,
+            drop_boxes=iou_type == 'segm')
         for i, key in enumerate(COCO_KEYS):
             assert logged[f'{iou_type}_{key}'] == pytest.approx(
                 round(float(stats[i]), 3), abs=1e-9), (iou_type, key)

@@ -31,16 +31,17 @@ def test_plain_batch_norm_refuses_what_it_accepts():
 
 
 def test_without_batch_norm_it_is_a_conv_module():
-    module = PooledConvModule(3, 2, 1, norm_cfg=dict(type='GN',
-                                                     num_groups=1)).train()
+    module = PooledConvModule(
+        3, 2, 1, norm_cfg=dict(type='GN', num_groups=1)).train()
     x = torch.randn(1, 3, 1, 1)
     plain = ConvModule(3, 2, 1, norm_cfg=dict(type='GN', num_groups=1))
     plain.load_state_dict(module.state_dict())
     torch.testing.assert_close(module(x), plain(x))
 
 
-@pytest.mark.parametrize('kwargs', [dict(kernel_size=3, padding=1),
-                                    dict(kernel_size=1, stride=2)])
+@pytest.mark.parametrize(
+    'kwargs', [dict(kernel_size=3, padding=1),
+               dict(kernel_size=1, stride=2)])
 def test_other_convs_raise(kwargs):
     with pytest.raises(ValueError, match='expected a 1x1 conv of stride 1'):
         PooledConvModule(3, 2, **kwargs)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 from mmengine.registry import init_default_scope
-from mmseg.structures import SegDataSample
 from mmseg.registry import METRICS, MODELS, TRANSFORMS
+from mmseg.structures import SegDataSample
 
 import segplug.datasets.transforms
 import segplug.evaluation
@@ -23,46 +23,49 @@ def _levels(*shapes):
 def _segmentor_cfg():
     return dict(
         data_preprocessor=dict(type='SegDataPreProcessor'),
-        backbone=dict(type='UNetEncoder', base_channels=2, num_levels=3,
-                      padding='same'),
-        decode_head=dict(type='UNetHead', in_channels=(2, 4, 8), channels=2,
-                         num_classes=3),
+        backbone=dict(
+            type='UNetEncoder', base_channels=2, num_levels=3, padding='same'),
+        decode_head=dict(
+            type='UNetHead', in_channels=(2, 4, 8), channels=2, num_classes=3),
         test_cfg=dict(mode='overlap_tile', tile_size=8, margin=4))
 
 
 # name -> (config, input(s), expected output shape; for tuples the last)
 MODEL_TABLE = {
-    'ASPP': (dict(in_channels=8, channels=4, dilations=(1, 2)),
-             _levels((8, 9, 9)), (2, 4, 9, 9)),
-    'PyramidPooling': (dict(in_channels=8, channels=2),
-                       _levels((8, 9, 11)), (2, 16, 9, 11)),
-    'FCNSkipFusion': (dict(in_channels=(4, 8, 16), channels=3),
-                      _levels((4, 21, 26), (8, 11, 13), (16, 6, 7)),
-                      (2, 3, 21, 26)),
+    'ASPP': (dict(in_channels=8, channels=4,
+                  dilations=(1, 2)), _levels((8, 9, 9)), (2, 4, 9, 9)),
+    'PyramidPooling': (dict(in_channels=8, channels=2), _levels(
+        (8, 9, 11)), (2, 16, 9, 11)),
+    'FCNSkipFusion':
+    (dict(in_channels=(4, 8, 16),
+          channels=3), _levels((4, 21, 26), (8, 11, 13),
+                               (16, 6, 7)), (2, 3, 21, 26)),
     'DeepLabV3PlusHead': (dict(in_channels=(4, 8), channels=6,
-                               num_classes=3),
-                          _levels((4, 17, 17), (8, 5, 5)), (2, 3, 17, 17)),
-    'ClassifierHead': (dict(in_channels=8, num_classes=3),
-                       _levels((8, 9, 9)), (2, 3, 9, 9)),
-    'UNetHead': (dict(in_channels=(2, 4, 8), channels=4, num_classes=3),
-                 _levels((2, 9, 9), (4, 5, 5), (8, 3, 3)), (2, 3, 9, 9)),
-    'VGG16': (dict(channels=(4, 8, 8, 16, 16), fc_channels=16),
-              torch.randn(2, 3, 45, 45), (2, 16, 2, 2)),
-    'Xception65': (dict(num_middle_blocks=1, width_mult=0.125),
-                   torch.randn(2, 3, 45, 45), (2, 256, 3, 3)),
-    'UNetEncoder': (dict(base_channels=2, num_levels=3, padding='same'),
-                    torch.randn(2, 3, 9, 9), (2, 8, 3, 3)),
-    'BorderWeightedCrossEntropyLoss': (
-        dict(), (torch.randn(2, 3, 9, 9), torch.randint(0, 3, (2, 9, 9))),
-        ()),
-    'SegplugEncoderDecoder': (_segmentor_cfg(), torch.randn(2, 3, 20, 20),
-                              (2, 3, 20, 20)),
-    'SegplugTTAModel': (dict(module=dict(type='SegplugEncoderDecoder',
-                                         **_segmentor_cfg())), None,
-                        (1, 20, 20)),
+                               num_classes=3), _levels(
+                                   (4, 17, 17), (8, 5, 5)), (2, 3, 17, 17)),
+    'ClassifierHead': (dict(in_channels=8, num_classes=3), _levels(
+        (8, 9, 9)), (2, 3, 9, 9)),
+    'UNetHead': (dict(in_channels=(2, 4, 8), channels=4,
+                      num_classes=3), _levels((2, 9, 9), (4, 5, 5),
+                                              (8, 3, 3)), (2, 3, 9, 9)),
+    'VGG16': (dict(channels=(4, 8, 8, 16, 16),
+                   fc_channels=16), torch.randn(2, 3, 45, 45), (2, 16, 2, 2)),
+    'Xception65': (dict(num_middle_blocks=1,
+                        width_mult=0.125), torch.randn(2, 3, 45,
+                                                       45), (2, 256, 3, 3)),
+    'UNetEncoder': (dict(base_channels=2, num_levels=3,
+                         padding='same'), torch.randn(2, 3, 9,
+                                                      9), (2, 8, 3, 3)),
+    'BorderWeightedCrossEntropyLoss':
+    (dict(), (torch.randn(2, 3, 9, 9), torch.randint(0, 3, (2, 9, 9))), ()),
+    'SegplugEncoderDecoder':
+    (_segmentor_cfg(), torch.randn(2, 3, 20, 20), (2, 3, 20, 20)),
+    'SegplugTTAModel':
+    (dict(module=dict(type='SegplugEncoderDecoder', **_segmentor_cfg())), None,
+     (1, 20, 20)),
     'DenseCRF': (dict(num_iters=2), (torch.rand(3, 9, 11).softmax(0),
-                                     torch.randint(0, 256, (9, 11, 3))),
-                 (3, 9, 11)),
+                                     torch.randint(0, 256,
+                                                   (9, 11, 3))), (3, 9, 11)),
 }
 TRANSFORM_TABLE = {
     'ElasticDeformation': dict(prob=1.0, sigma=3.),
@@ -102,16 +105,22 @@ def _run_tta(tta):
     tta.eval()
     samples = []
     for flip in (False, True):
-        sample = SegDataSample(metainfo=dict(
-            ori_shape=(20, 20), img_shape=(20, 20), pad_shape=(20, 20),
-            flip=flip, flip_direction='horizontal', img_path='a.png'))
+        sample = SegDataSample(
+            metainfo=dict(
+                ori_shape=(20, 20),
+                img_shape=(20, 20),
+                pad_shape=(20, 20),
+                flip=flip,
+                flip_direction='horizontal',
+                img_path='a.png'))
         samples.append([sample])
     inputs = torch.rand(3, 20, 20) * 255
     data = [dict(inputs=[inputs], data_samples=s) for s in samples]
     with torch.no_grad():
-        merged = tta.test_step(dict(
-            inputs=[d['inputs'] for d in data],
-            data_samples=[d['data_samples'] for d in data]))
+        merged = tta.test_step(
+            dict(
+                inputs=[d['inputs'] for d in data],
+                data_samples=[d['data_samples'] for d in data]))
     return merged[0].pred_sem_seg.data
 
 
@@ -156,8 +165,8 @@ def test_metric_builds_and_evaluates(name):
     metric.dataset_meta = dict(classes=('a', 'b'))
     gt = torch.zeros(1, 8, 8, dtype=torch.long)
     gt[:, 2:6, 2:6] = 1
-    metric.process({}, [dict(pred_sem_seg=dict(data=gt),
-                             gt_sem_seg=dict(data=gt))])
+    metric.process(
+        {}, [dict(pred_sem_seg=dict(data=gt), gt_sem_seg=dict(data=gt))])
     scores = metric.evaluate(1)
     assert scores and all(v == 100 for v in scores.values())
 
@@ -168,8 +177,8 @@ def test_transform_builds_and_runs(name):
     rng = np.random.default_rng(0)
     img = rng.integers(0, 255, (24, 24, 3), dtype=np.uint8)
     seg = (np.arange(24 * 24).reshape(24, 24) % 5).astype(np.uint8)
-    out = transform(dict(img=img.copy(), gt_seg_map=seg.copy(),
-                         seg_fields=['gt_seg_map']))
+    out = transform(
+        dict(img=img.copy(), gt_seg_map=seg.copy(), seg_fields=['gt_seg_map']))
     assert out['img'].shape == img.shape and out['img'].dtype == img.dtype
     assert set(np.unique(out['gt_seg_map'])) <= set(range(5))
     assert not np.array_equal(out['img'], img)

@@ -29,16 +29,15 @@ def test_valid_sizes_are_exactly_those_with_an_output(num_levels):
     assert working == valid_unet_sizes(num_levels, 399)
 
 
-@pytest.mark.parametrize('size, expected', [(570, (556, 572)),
-                                            (572, (572, 572)),
-                                            (573, (572, 588)),
-                                            (3, (None, 188))])
+@pytest.mark.parametrize('size, expected',
+                         [(570, (556, 572)), (572, (572, 572)),
+                          (573, (572, 588)), (3, (None, 188))])
 def test_nearest_valid_sizes(size, expected):
     assert nearest_valid_unet_sizes(size, 5) == expected
 
 
-@pytest.mark.parametrize('size, nearest', [(570, '556 or 572'),
-                                           (100, '188'), (30, '44')])
+@pytest.mark.parametrize('size, nearest', [(570, '556 or 572'), (100, '188'),
+                                           (30, '44')])
 def test_invalid_size_names_nearest(size, nearest):
     levels = 3 if size == 30 else 5
     with pytest.raises(ValueError, match=f'got {size} .*{nearest}$'):

@@ -8,8 +8,10 @@ from ..utils import load_tool
 
 
 def test_tiny_run_prints_equal_outputs_and_ratios(run_tool):
-    proc = run_tool(['tools/benchmark_roi_align.py', '--tiny', '--repeats',
-                     '1', '--warmup', '0', '--threads', '1', '--train-step'],
+    proc = run_tool([
+        'tools/benchmark_roi_align.py', '--tiny', '--repeats', '1', '--warmup',
+        '0', '--threads', '1', '--train-step'
+    ],
                     timeout=300)
     out = proc.stdout
     for case in ('shapes', 'coco'):
@@ -17,8 +19,10 @@ def test_tiny_run_prints_equal_outputs_and_ratios(run_tool):
                     if ln.startswith(f'{case}: outputs and gradients equal'))
         assert float(line.split('max abs diff ')[1].split(',')[0]) <= 1e-4
     assert '| case | metric | segplug | mmcv | segplug/mmcv |' in out
-    rows = [line.split('|')[1:-1] for line in out.splitlines()
-            if line.startswith(('| shapes |', '| coco |', '| Mask R-CNN |'))]
+    rows = [
+        line.split('|')[1:-1] for line in out.splitlines()
+        if line.startswith(('| shapes |', '| coco |', '| Mask R-CNN |'))
+    ]
     assert [(r[0].strip(), r[1].strip()) for r in rows] == [
         (case, metric) for case in ('shapes', 'coco')
         for metric in ('forward ms', 'forward + backward ms')

@@ -23,15 +23,19 @@ def test_tiny_run_prints_equal_outputs_and_ratios(run_tool):
         'tools/benchmark_speed.py', '--tiny', '--models', 'pspnet', '--size',
         '64', '--batch', '2', '--repeats', '1', '--warmup', '0', '--threads',
         '1'
-    ], timeout=300)
+    ],
+                    timeout=300)
     out = proc.stdout
-    diff = re.search(r'pspnet: outputs equal after conversion \(max abs diff '
-                     r'(\S+),', out)
+    diff = re.search(
+        r'pspnet: outputs equal after conversion \(max abs diff '
+        r'(\S+),', out)
     assert diff and float(diff.group(1)) <= 1e-4
     assert f'torch {torch.__version__}' in out and 'threads 1' in out
     assert '| model | metric | segplug | mmseg | segplug/mmseg |' in out
-    rows = [line.split('|')[1:-1] for line in out.splitlines()
-            if line.startswith('| pspnet |')]
+    rows = [
+        line.split('|')[1:-1] for line in out.splitlines()
+        if line.startswith('| pspnet |')
+    ]
     assert [row[1].strip().split(' (')[0] for row in rows] == list(METRICS)
     for _, metric, ours, theirs, ratio in rows:
         if 'MiB' in metric and 'n/a' in (theirs.strip(), ratio.strip()):

@@ -32,14 +32,16 @@ def _exit(run_tool_in_process, args):
 def _no_training(work):
     """Stopped at start-up: no training iteration logged, no checkpoint."""
     assert 'Iter(train)' not in (read_log(work) if osp.isdir(work) else '')
-    assert not any(f.endswith('.pth') for _, _, files in os.walk(work)
-                   for f in files)
+    assert not any(
+        f.endswith('.pth') for _, _, files in os.walk(work) for f in files)
 
 
 def test_check_data_passes_clean_data_and_says_what_it_read(
         run_tool_in_process, data, tmp_path, capsys):
-    args = ['tools/check_data.py', CONFIG, '--work-dir',
-            str(tmp_path / 'work')] + shapes_options(str(data), 2)[:4]
+    args = [
+        'tools/check_data.py', CONFIG, '--work-dir',
+        str(tmp_path / 'work')
+    ] + shapes_options(str(data), 2)[:4]
     assert _exit(run_tool_in_process, args) is None
     out = capsys.readouterr().out
     # train (16), val (8) and test (the val set again)
@@ -49,22 +51,21 @@ def test_check_data_passes_clean_data_and_says_what_it_read(
     assert '(100% from the cache)' in capsys.readouterr().out
 
 
-def test_check_data_names_the_broken_file(run_tool_in_process, data,
-                                          tmp_path):
+def test_check_data_names_the_broken_file(run_tool_in_process, data, tmp_path):
     label = data / 'SegmentationClass' / 'val_00004.png'
     Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(label)
     work = tmp_path / 'work'
     msg = _exit(run_tool_in_process,
-                ['tools/check_data.py', CONFIG, '--work-dir', str(work)]
-                + shapes_options(str(data), 2)[:4])
+                ['tools/check_data.py', CONFIG, '--work-dir',
+                 str(work)] + shapes_options(str(data), 2)[:4])
     assert msg.startswith('error: data check: ') and '\n' not in msg
     assert 'colour label, not class indices' in msg
     assert f'{label} (RGB, all channels equal)' in msg
     assert osp.isfile(work / 'data_check.txt')
 
 
-@pytest.mark.parametrize('broken', ['truncated_jpeg', 'val_label_size',
-                                    'empty_split'])
+@pytest.mark.parametrize('broken',
+                         ['truncated_jpeg', 'val_label_size', 'empty_split'])
 def test_train_stops_before_its_first_iteration(run_tool_in_process, data,
                                                 tmp_path, broken):
     image = data / 'JPEGImages' / 'train_00005.jpg'
@@ -94,14 +95,15 @@ def test_test_tool_checks_the_test_set(run_tool_in_process, data, tmp_path):
     ckpt.write_bytes(b'')
     work = str(tmp_path / 'work')
     msg = _exit(run_tool_in_process,
-                ['tools/test.py', CONFIG, str(ckpt), '--work-dir', work] +
+                ['tools/test.py', CONFIG,
+                 str(ckpt), '--work-dir', work] +
                 shapes_options(str(data), 2)[:4])
     assert f'label not found (1): {label}' in msg
     assert '(test_dataloader 1)' in msg
 
 
-def test_colour_labels_are_converted_back_to_indices(run_tool_in_process,
-                                                     data, tmp_path, capsys):
+def test_colour_labels_are_converted_back_to_indices(run_tool_in_process, data,
+                                                     tmp_path, capsys):
     label = data / 'SegmentationClass' / 'train_00002.png'
     original = np.array(Image.open(label))
     rgb = np.array(Image.open(label).convert('RGB'))
@@ -113,9 +115,10 @@ def test_colour_labels_are_converted_back_to_indices(run_tool_in_process,
     Image.fromarray(np.repeat(indices[..., None], 3, 2)).save(grey)
     options = shapes_options(str(data), 2)[:4]
     work = str(tmp_path / 'work')
-    assert _exit(run_tool_in_process, ['tools/convert_color_labels.py',
-                                       CONFIG, '--work-dir', work] +
-                 options) is None
+    assert _exit(
+        run_tool_in_process,
+        ['tools/convert_color_labels.py', CONFIG, '--work-dir', work] +
+        options) is None
     out = capsys.readouterr().out
     assert 'converted 2 colour labels' in out
     np.testing.assert_array_equal(np.array(Image.open(grey)), indices)
@@ -125,7 +128,9 @@ def test_colour_labels_are_converted_back_to_indices(run_tool_in_process,
     assert converted[0, 0] == 255
     converted[0, 0] = original[0, 0]
     np.testing.assert_array_equal(converted, original)
-    assert osp.isfile(osp.join(work, 'colour_labels',
-                               str(label).lstrip(os.sep)))
-    assert _exit(run_tool_in_process, ['tools/check_data.py', CONFIG,
-                                       '--work-dir', work] + options) is None
+    assert osp.isfile(
+        osp.join(work, 'colour_labels',
+                 str(label).lstrip(os.sep)))
+    assert _exit(run_tool_in_process,
+                 ['tools/check_data.py', CONFIG, '--work-dir', work] +
+                 options) is None

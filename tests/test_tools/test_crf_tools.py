@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from segplug.models.postprocessors import dense_crf
-
 from ..utils import shapes_options
 
 BASE = ('configs/deeplabv1/'
@@ -35,24 +34,31 @@ def _scores(text):
 def test_test_tool_with_and_without_tta(run_tool, shapes_root, checkpoint,
                                         tmp_path):
     data = shapes_options(shapes_root, 3)[:4]
-    proc = run_tool(['tools/test.py', CRF, checkpoint, '--work-dir',
-                     str(tmp_path / 'plain')] + data)
+    proc = run_tool([
+        'tools/test.py', CRF, checkpoint, '--work-dir',
+        str(tmp_path / 'plain')
+    ] + data)
     scores = _scores(proc.stdout + proc.stderr)
-    assert set(scores) == {'mIoU', 'trimap1_mIoU', 'trimap2_mIoU',
-                           'trimap4_mIoU', 'trimap8_mIoU'}
-    proc = run_tool(['tools/test.py', CRF, checkpoint, '--tta',
-                     '--work-dir', str(tmp_path / 'tta')] + data)
+    assert set(scores) == {
+        'mIoU', 'trimap1_mIoU', 'trimap2_mIoU', 'trimap4_mIoU', 'trimap8_mIoU'
+    }
+    proc = run_tool([
+        'tools/test.py', CRF, checkpoint, '--tta', '--work-dir',
+        str(tmp_path / 'tta')
+    ] + data)
     assert 'mIoU' in _scores(proc.stdout + proc.stderr)
-    proc = run_tool(['tools/test.py', CRF, checkpoint, '--tta',
-                     '--work-dir', str(tmp_path / 'bad')] + data +
-                    ['tta_model.type=SegTTAModel'], check=False)
+    proc = run_tool(
+        [
+            'tools/test.py', CRF, checkpoint, '--tta', '--work-dir',
+            str(tmp_path / 'bad')
+        ] + data + ['tta_model.type=SegTTAModel'],
+        check=False)
     assert proc.returncode != 0
     assert ("error: --tta with a postprocessor (model.postprocessor) needs "
             "tta_model=dict(type='SegplugTTAModel')") in proc.stderr
 
 
-def test_inference_on_a_file_and_an_array(repo_root, shapes_root,
-                                          checkpoint):
+def test_inference_on_a_file_and_an_array(repo_root, shapes_root, checkpoint):
     from mmseg.apis import inference_model, init_model
     model = init_model(osp.join(repo_root, CRF), checkpoint, device='cpu')
     crf_cfg = dict(model.postprocessor.cfg)
@@ -60,8 +66,9 @@ def test_inference_on_a_file_and_an_array(repo_root, shapes_root,
     rgb = mmcv.imread(path, channel_order='rgb')
 
     result = inference_model(model, path)
-    expected = dense_crf(result.seg_logits.data.softmax(0),
-                         torch.from_numpy(rgb), **crf_cfg).argmax(0)
+    expected = dense_crf(
+        result.seg_logits.data.softmax(0), torch.from_numpy(rgb),
+        **crf_cfg).argmax(0)
     assert torch.equal(result.pred_sem_seg.data[0], expected)
 
     # an array has no file: the CRF sees the un-normalised input instead

@@ -96,10 +96,12 @@ def _moment(trial: dict, work: str, out: str):
     def delay_passed():
         if not since and said in _read(out):
             since.append(time.time())
-        new = [n for n in os.listdir(work)
-               if _NUMBERED.fullmatch(n) and n not in saved]
-        return len(new) >= 2 or (
-            bool(since) and time.time() - since[0] >= trial['delay'])
+        new = [
+            n for n in os.listdir(work)
+            if _NUMBERED.fullmatch(n) and n not in saved
+        ]
+        return len(new) >= 2 or (bool(since)
+                                 and time.time() - since[0] >= trial['delay'])
 
     return delay_passed
 
@@ -140,27 +142,34 @@ def drive(work: str, shapes_root: str, report: str, seed: int = 0) -> None:
     os.makedirs(work)
     trials = []
     for index in range(KILLS):
-        trial = dict(index=index, kind='time', delay=rng.uniform(0, 2.5),
-                     target=rng.randint(1, 2))
+        trial = dict(
+            index=index,
+            kind='time',
+            delay=rng.uniform(0, 2.5),
+            target=rng.randint(1, 2))
         if index in save_kills:
             trial['kind'] = 'save'
         out = osp.join(osp.dirname(work), f'run{index}.out')
         _kill_one(trial, work, shapes_root, out)
         names = os.listdir(work)
-        numbered = [int(m.group(1)) for m in map(_NUMBERED.fullmatch, names)
-                    if m]
+        numbered = [
+            int(m.group(1)) for m in map(_NUMBERED.fullmatch, names) if m
+        ]
         trial.update(
-            output=out, temp_left=_temp_files(work),
-            torn=[n for n in names if _NUMBERED.fullmatch(n)
-                  and checkpoint_problem(osp.join(work, n)) is not None],
+            output=out,
+            temp_left=_temp_files(work),
+            torn=[
+                n for n in names if _NUMBERED.fullmatch(n)
+                and checkpoint_problem(osp.join(work, n)) is not None
+            ],
             newest=max(numbered, default=0))
         trials.append(trial)
     out = osp.join(osp.dirname(work), 'final.out')
     pid = _fork_train(work, shapes_root, True, out)
     final_code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
     with open(report, 'w') as f:
-        json.dump(dict(trials=trials, final_output=out,
-                       final_code=final_code), f)
+        json.dump(
+            dict(trials=trials, final_output=out, final_code=final_code), f)
 
 
 def _resumed_at(text: str):
@@ -179,8 +188,12 @@ def test_sigkill_at_random_moments_then_resume(python_exe, repo_root,
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1')
     code = (f'from tests.test_tools.test_fault_injection import drive; '
             f'drive({work!r}, {shapes_root!r}, {report!r})')
-    proc = subprocess.run([python_exe, '-c', code], cwd=repo_root, env=env,
-                          capture_output=True, text=True, timeout=400)
+    proc = subprocess.run([python_exe, '-c', code],
+                          cwd=repo_root,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=400)
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(report) as f:
         result = json.load(f)

@@ -46,9 +46,10 @@ def test_test_tool_dumps_results_json_and_drawings(run_tool, trained,
                                                    shapes_root, tmp_path):
     out, show = str(tmp_path / 'results.pkl'), str(tmp_path / 'show')
     prefix = str(tmp_path / 'coco')
-    proc = run_tool(['tools/test.py', CONFIG, trained, '--work-dir',
-                     str(tmp_path / 'test'), '--out', out, '--show-dir', show
-                     ] + _coco_options(shapes_root, 4) +
+    proc = run_tool([
+        'tools/test.py', CONFIG, trained, '--work-dir',
+        str(tmp_path / 'test'), '--out', out, '--show-dir', show
+    ] + _coco_options(shapes_root, 4) +
                     [f'test_evaluator.outfile_prefix={prefix}'])
     assert -1 <= _segm_map(proc.stdout + proc.stderr) <= 1
     with open(out, 'rb') as f:
@@ -63,19 +64,23 @@ def test_test_tool_dumps_results_json_and_drawings(run_tool, trained,
 
     # format_only: the COCO json without evaluation (e.g. test-dev)
     prefix = str(tmp_path / 'submission')
-    proc = run_tool(['tools/test.py', CONFIG, trained, '--work-dir',
-                     str(tmp_path / 'format')] + _coco_options(shapes_root, 4)
-                    + ['test_evaluator.format_only=True',
-                       f'test_evaluator.outfile_prefix={prefix}'])
+    proc = run_tool([
+        'tools/test.py', CONFIG, trained, '--work-dir',
+        str(tmp_path / 'format')
+    ] + _coco_options(shapes_root, 4) + [
+        'test_evaluator.format_only=True',
+        f'test_evaluator.outfile_prefix={prefix}'
+    ])
     assert osp.isfile(f'{prefix}.segm.json')
     assert 'coco/segm_mAP' not in proc.stdout + proc.stderr
 
 
 def test_out_of_the_wrong_kind_is_one_clear_line(run_tool, trained,
                                                  shapes_root, tmp_path):
-    proc = run_tool(['tools/test.py', CONFIG, trained, '--out',
-                     str(tmp_path / 'pred')] + _coco_options(shapes_root, 4),
-                    check=False)
+    proc = run_tool(
+        ['tools/test.py', CONFIG, trained, '--out',
+         str(tmp_path / 'pred')] + _coco_options(shapes_root, 4),
+        check=False)
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1].startswith(
         'error: --out: an mmdet config dumps its results to a .pkl')
@@ -84,10 +89,14 @@ def test_out_of_the_wrong_kind_is_one_clear_line(run_tool, trained,
 def test_config_runs_under_mmdets_own_scripts(run_tool, python_exe, trained,
                                               shapes_root, tmp_path):
     work = str(tmp_path / 'work')
-    run_tool([python_exe, osp.join(MMDET_TOOLS, 'train.py'), CONFIG,
-              '--work-dir', work] + _coco_options(shapes_root, 4))
+    run_tool([
+        python_exe,
+        osp.join(MMDET_TOOLS, 'train.py'), CONFIG, '--work-dir', work
+    ] + _coco_options(shapes_root, 4))
     assert 'Iter(train) [4/4]' in read_log(work)
-    proc = run_tool([python_exe, osp.join(MMDET_TOOLS, 'test.py'), CONFIG,
-                     trained, '--work-dir', str(tmp_path / 'test')] +
-                    _coco_options(shapes_root, 4))
+    proc = run_tool([
+        python_exe,
+        osp.join(MMDET_TOOLS, 'test.py'), CONFIG, trained, '--work-dir',
+        str(tmp_path / 'test')
+    ] + _coco_options(shapes_root, 4))
     assert -1 <= _segm_map(proc.stdout + proc.stderr) <= 1

@@ -23,6 +23,7 @@ SHAPES_CONFIGS = sorted(
     osp.relpath(p, REPO)
     for p in glob.glob(osp.join(REPO, 'configs', '*', '*shapes*.py')))
 
+
 def _leaf(config):
     """The architecture-folder config a top-level short name inherits."""
     path = osp.join(REPO, config)
@@ -46,8 +47,10 @@ def test_learning_tests_cover_real_shapes_configs():
 
 def test_there_is_a_shapes_config_per_architecture():
     folders = {p.split('/')[1] for p in SHAPES_CONFIGS}
-    assert {'deeplabv1', 'deeplabv2', 'deeplabv3', 'deeplabv3plus', 'fcn',
-            'unet', 'pspnet', 'mix'} <= folders
+    assert {
+        'deeplabv1', 'deeplabv2', 'deeplabv3', 'deeplabv3plus', 'fcn', 'unet',
+        'pspnet', 'mix'
+    } <= folders
 
 
 def test_the_instance_tools_test_trains_a_real_shapes_config():
@@ -63,8 +66,9 @@ def test_shapes_config_trains(config, run_tool_in_process, shapes_root,
     metric = 'mIoU:'
     if osp.basename(osp.dirname(config)) == 'mask_rcnn':
         # the COCO metric reads the ground truth from the annotation file
-        extra.append('val_evaluator.ann_file=' + osp.join(
-            shapes_root, 'annotations', 'instances_val.json'))
+        extra.append(
+            'val_evaluator.ann_file=' +
+            osp.join(shapes_root, 'annotations', 'instances_val.json'))
         metric = 'coco/segm_mAP:'
     run_tool_in_process(['tools/train.py', config, '--work-dir', work] +
                         shapes_options(shapes_root, 5, extra=extra))

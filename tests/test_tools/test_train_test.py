@@ -31,70 +31,79 @@ def test_train_then_test_from_checkpoint(run_tool, shapes_root, tmp_path):
     assert torch.load(ckpt)['meta']['iter'] == 6  # weights_only by default
 
     out, show = str(tmp_path / 'pred'), str(tmp_path / 'show')
-    proc = run_tool(['tools/test.py', CONFIG, ckpt, '--work-dir',
-                     str(tmp_path / 'test'), '--out', out, '--show-dir', show]
-                    + shapes_options(shapes_root, 6)[:4] +
+    proc = run_tool([
+        'tools/test.py', CONFIG, ckpt, '--work-dir',
+        str(tmp_path / 'test'), '--out', out, '--show-dir', show
+    ] + shapes_options(shapes_root, 6)[:4] +
                     ['default_hooks.visualization.interval=1'])
     assert 0 <= _miou(proc.stdout + proc.stderr) <= 100
     assert len([f for f in os.listdir(out) if f.endswith('.png')]) == 8
     drawn = [f for _, _, fs in os.walk(show) for f in fs if f.endswith('.png')]
     assert len(drawn) == 8
 
-    proc = run_tool(['tools/test.py', CONFIG, ckpt, '--tta', '--work-dir',
-                     str(tmp_path / 'tta')] + shapes_options(shapes_root, 6)[:4])
+    proc = run_tool([
+        'tools/test.py', CONFIG, ckpt, '--tta', '--work-dir',
+        str(tmp_path / 'tta')
+    ] + shapes_options(shapes_root, 6)[:4])
     assert 0 <= _miou(proc.stdout + proc.stderr) <= 100
 
 
 def test_two_processes_on_cpu(run_tool, shapes_root, tmp_path):
     work = str(tmp_path / 'work')
-    run_tool(['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', work]
-             + shapes_options(shapes_root, 4),
-             env={'PORT': '29612'})
+    run_tool(
+        ['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', work] +
+        shapes_options(shapes_root, 4),
+        env={'PORT': '29612'})
     log = read_log(work)
     assert 'Distributed training: True' in log, log[:3000]
     assert 'GPU number: 2' in log  # mmengine's name for the world size
     assert 'Iter(train) [4/4]' in log
     assert "'backend': 'gloo'" in log
     ckpt = osp.join(work, 'iter_4.pth')
-    proc = run_tool(['bash', 'tools/dist_test.sh', CONFIG, ckpt, '2',
-                     '--work-dir', str(tmp_path / 'test')] +
-                    shapes_options(shapes_root, 4)[:4],
-                    env={'PORT': '29613'})
+    proc = run_tool(
+        [
+            'bash', 'tools/dist_test.sh', CONFIG, ckpt, '2', '--work-dir',
+            str(tmp_path / 'test')
+        ] + shapes_options(shapes_root, 4)[:4],
+        env={'PORT': '29613'})
     assert 0 <= _miou(proc.stdout + proc.stderr) <= 100
 
 
 def test_config_runs_under_a_plain_runner(run_tool, shapes_root, tmp_path):
     """What mmseg's own tools/train.py does: no segplug import of its own,
     the config's custom_imports register the parts."""
-    script = (
-        'import argparse, sys\n'
-        'from mmengine.config import Config, DictAction\n'
-        'from mmengine.runner import Runner\n'
-        'p = argparse.ArgumentParser()\n'
-        'p.add_argument("config")\n'
-        'p.add_argument("work_dir")\n'
-        'p.add_argument("--cfg-options", nargs="+", action=DictAction)\n'
-        'args = p.parse_args()\n'
-        'cfg = Config.fromfile(args.config)\n'
-        'cfg.work_dir = args.work_dir\n'
-        'cfg.merge_from_dict(args.cfg_options)\n'
-        'Runner.from_cfg(cfg).train()\n'
-        'assert "segplug" in sys.modules\n')
+    script = ('import argparse, sys\n'
+              'from mmengine.config import Config, DictAction\n'
+              'from mmengine.runner import Runner\n'
+              'p = argparse.ArgumentParser()\n'
+              'p.add_argument("config")\n'
+              'p.add_argument("work_dir")\n'
+              'p.add_argument("--cfg-options", nargs="+", action=DictAction)\n'
+              'args = p.parse_args()\n'
+              'cfg = Config.fromfile(args.config)\n'
+              'cfg.work_dir = args.work_dir\n'
+              'cfg.merge_from_dict(args.cfg_options)\n'
+              'Runner.from_cfg(cfg).train()\n'
+              'assert "segplug" in sys.modules\n')
     options = [
         f'train_dataloader.dataset.data_root={shapes_root}',
         f'val_dataloader.dataset.data_root={shapes_root}',
         'train_cfg.max_iters=2', 'train_cfg.val_interval=2'
     ]
-    run_tool([sys.executable, '-c', script, CONFIG,
-              str(tmp_path / 'work'), '--cfg-options'] + options)
+    run_tool([
+        sys.executable, '-c', script, CONFIG,
+        str(tmp_path / 'work'), '--cfg-options'
+    ] + options)
     assert osp.isfile(tmp_path / 'work' / 'iter_2.pth')
 
 
 def test_missing_data_is_one_clear_line(run_tool, tmp_path):
     missing = str(tmp_path / 'nowhere')
-    proc = run_tool(['tools/train.py', CONFIG, '--work-dir',
-                     str(tmp_path / 'w'), '--cfg-options',
-                     f'train_dataloader.dataset.data_root={missing}'],
+    proc = run_tool([
+        'tools/train.py', CONFIG, '--work-dir',
+        str(tmp_path / 'w'), '--cfg-options',
+        f'train_dataloader.dataset.data_root={missing}'
+    ],
                     check=False)
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
@@ -106,7 +115,7 @@ def test_missing_data_is_one_clear_line(run_tool, tmp_path):
 class _RunsCode:
 
     def __reduce__(self):
-        return (os.system, ('true',))
+        return (os.system, ('true', ))
 
 
 def test_refused_checkpoint_is_one_clear_line(run_tool_in_process, tmp_path,
@@ -114,9 +123,9 @@ def test_refused_checkpoint_is_one_clear_line(run_tool_in_process, tmp_path,
     evil = str(tmp_path / 'evil.pth')
     torch.save({'state_dict': {}, 'x': _RunsCode()}, evil)
     with pytest.raises(SystemExit) as exc:
-        run_tool_in_process(['tools/test.py', CONFIG, evil, '--work-dir',
-                             str(tmp_path / 'w')] +
-                            shapes_options(shapes_root, 2)[:4])
+        run_tool_in_process(
+            ['tools/test.py', CONFIG, evil, '--work-dir',
+             str(tmp_path / 'w')] + shapes_options(shapes_root, 2)[:4])
     msg = exc.value.code
     assert msg.startswith(f'error: refused checkpoint {evil}: unpickling it '
                           'needs posix.system') and '\n' not in msg

@@ -53,15 +53,15 @@ def test_steps_alternate_with_warmup_rounds_first(clock):
 
 def test_medians_leave_out_the_warmup(clock):
     durations = dict(a=[100.0, 5.0, 1.0, 3.0], b=[50.0, 0.25, 0.5, 0.125])
-    results = benchmark.interleaved(_steps(clock, [], durations), CPU,
-                                    warmup=1, repeats=3, memory=False)
+    results = benchmark.interleaved(
+        _steps(clock, [], durations), CPU, warmup=1, repeats=3, memory=False)
     assert results == [(3.0, None), (0.25, None)]
 
 
 def test_an_even_number_of_repeats_takes_the_middle_mean(clock):
     durations = dict(a=[1.0, 4.0, 2.0, 8.0])
-    (seconds, _), = benchmark.interleaved(_steps(clock, [], durations), CPU,
-                                          warmup=0, repeats=4, memory=False)
+    (seconds, _), = benchmark.interleaved(
+        _steps(clock, [], durations), CPU, warmup=0, repeats=4, memory=False)
     assert seconds == 3.0
 
 
@@ -92,10 +92,13 @@ def test_without_memory_there_is_no_peak():
 
 
 def test_table_has_every_row_with_its_ratio(capsys):
-    benchmark.print_table('model', 'mmseg', [
-        ('pspnet', 'forward img/s', 2.0, 4.0),
-        ('pspnet', 'forward peak MiB', None, 10.0),
-    ], failed=[])
+    benchmark.print_table(
+        'model',
+        'mmseg', [
+            ('pspnet', 'forward img/s', 2.0, 4.0),
+            ('pspnet', 'forward peak MiB', None, 10.0),
+        ],
+        failed=[])
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines == [
         '| model | metric | segplug | mmseg | segplug/mmseg |',
@@ -107,8 +110,10 @@ def test_table_has_every_row_with_its_ratio(capsys):
 
 def test_table_exits_naming_what_was_not_timed(capsys):
     with pytest.raises(SystemExit) as info:
-        benchmark.print_table('case', 'mmcv', [('coco', 'forward ms', 1.0,
-                                                2.0)], failed=['shapes'])
+        benchmark.print_table(
+            'case',
+            'mmcv', [('coco', 'forward ms', 1.0, 2.0)],
+            failed=['shapes'])
     assert info.value.code == 'error: outputs differ, not timed: shapes'
     assert '| coco | forward ms | 1 | 2 | 0.500 |' in capsys.readouterr().out
 

@@ -32,8 +32,8 @@ def _check_sigma(sigma) -> float:
 def _remap_image(img: np.ndarray, map_x: np.ndarray,
                  map_y: np.ndarray) -> np.ndarray:
     src = img if img.dtype in _REMAP_DTYPES else img.astype(np.float64)
-    out = cv2.remap(src, map_x, map_y, cv2.INTER_LINEAR,
-                    borderMode=cv2.BORDER_REFLECT_101)
+    out = cv2.remap(
+        src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
     if out.dtype != img.dtype:
         if np.issubdtype(img.dtype, np.integer):
             info = np.iinfo(img.dtype)
@@ -49,11 +49,20 @@ def _remap_nearest(seg: np.ndarray, map_x: np.ndarray, map_y: np.ndarray,
     h, w = seg.shape[:2]
     index = np.arange(h * w, dtype=np.int32).reshape(h, w)
     if border_value is None:
-        index = cv2.remap(index, map_x, map_y, cv2.INTER_NEAREST,
-                          borderMode=cv2.BORDER_REFLECT_101)
+        index = cv2.remap(
+            index,
+            map_x,
+            map_y,
+            cv2.INTER_NEAREST,
+            borderMode=cv2.BORDER_REFLECT_101)
     else:
-        index = cv2.remap(index, map_x, map_y, cv2.INTER_NEAREST,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=-1)
+        index = cv2.remap(
+            index,
+            map_x,
+            map_y,
+            cv2.INTER_NEAREST,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=-1)
     flat = seg.reshape(h * w, *seg.shape[2:])
     out = flat[np.maximum(index, 0)]
     if border_value is not None:
@@ -61,13 +70,14 @@ def _remap_nearest(seg: np.ndarray, map_x: np.ndarray, map_y: np.ndarray,
     return out
 
 
-def elastic_deform(img: np.ndarray,
-                   seg_maps: Sequence[np.ndarray] = (),
-                   grid: Tuple[int, int] = (3, 3),
-                   sigma: float = 10.,
-                   rng: Optional[np.random.Generator] = None,
-                   seg_border_value: Optional[int] = None
-                   ) -> Tuple[np.ndarray, List[np.ndarray]]:
+def elastic_deform(
+    img: np.ndarray,
+    seg_maps: Sequence[np.ndarray] = (),
+    grid: Tuple[int, int] = (3, 3),
+    sigma: float = 10.,
+    rng: Optional[np.random.Generator] = None,
+    seg_border_value: Optional[int] = None
+) -> Tuple[np.ndarray, List[np.ndarray]]:
     """Warp an image and its label maps by one smooth random field, as in
     `U-Net <https://arxiv.org/abs/1505.04597>`_ (Sec. 3.1).
 
@@ -105,14 +115,13 @@ def elastic_deform(img: np.ndarray,
                              f'like the image, got shape {seg.shape}')
     rng = np.random.default_rng() if rng is None else rng
     coarse = rng.normal(0., sigma, size=(2, *grid)).astype(np.float32)
-    dx, dy = (cv2.resize(c, (w, h), interpolation=cv2.INTER_CUBIC)
-              for c in coarse)
-    cols, rows = np.meshgrid(np.arange(w, dtype=np.float32),
-                             np.arange(h, dtype=np.float32))
+    dx, dy = (
+        cv2.resize(c, (w, h), interpolation=cv2.INTER_CUBIC) for c in coarse)
+    cols, rows = np.meshgrid(
+        np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     map_x, map_y = cols + dx, rows + dy
     return (_remap_image(img, map_x, map_y), [
-        _remap_nearest(seg, map_x, map_y, seg_border_value)
-        for seg in seg_maps
+        _remap_nearest(seg, map_x, map_y, seg_border_value) for seg in seg_maps
     ])
 
 
@@ -147,9 +156,9 @@ class ElasticDeformation(BaseTransform):
                 or not 0 <= prob <= 1:
             raise ValueError('ElasticDeformation prob: expected a number in '
                              f'[0, 1], got {prob!r}')
-        if seg_border_value is not None and (isinstance(
-                seg_border_value, bool) or not isinstance(seg_border_value,
-                                                          int)):
+        if seg_border_value is not None and (
+                isinstance(seg_border_value, bool)
+                or not isinstance(seg_border_value, int)):
             raise TypeError('ElasticDeformation seg_border_value: expected '
                             f'an int or None, got {seg_border_value!r}')
         self.prob = prob

@@ -88,6 +88,6 @@ def use_atomic_checkpoints(cfg) -> None:
         hooks.append(cfg.default_hooks.checkpoint)
     for hook in hooks:
         kind = hook.get('type') if isinstance(hook, dict) else None
-        if kind is CheckpointHook or (isinstance(kind, str) and type_name(
-                hook) == 'CheckpointHook'):
+        if kind is CheckpointHook or (isinstance(kind, str)
+                                      and type_name(hook) == 'CheckpointHook'):
             hook['type'] = 'AtomicCheckpointHook'

@@ -57,8 +57,11 @@ class TrainingGuardHook(Hook):
     """
     priority = 'HIGHEST'
 
-    def __init__(self, nonfinite_loss: str = 'stop', max_skips: int = 10,
-                 report_first: int = 3, report_every: int = 100):
+    def __init__(self,
+                 nonfinite_loss: str = 'stop',
+                 max_skips: int = 10,
+                 report_first: int = 3,
+                 report_every: int = 100):
         _check_mode('TrainingGuardHook nonfinite_loss', nonfinite_loss)
         self.nonfinite_loss, self.max_skips = nonfinite_loss, max_skips
         self.report_first, self.report_every = report_first, report_every
@@ -82,8 +85,9 @@ class TrainingGuardHook(Hook):
         self._last_good = runner.message_hub.get_info('last_ckpt')
         self._buffers = list(model.buffers())
         wrapper = runner.optim_wrapper
-        self._wrappers = (list(wrapper.values()) if isinstance(
-            wrapper, OptimWrapperDict) else [wrapper])
+        self._wrappers = (
+            list(wrapper.values())
+            if isinstance(wrapper, OptimWrapperDict) else [wrapper])
         for wrapper in self._wrappers:
             wrapper.update_params = partial(self._update_params, wrapper,
                                             wrapper.update_params)
@@ -94,19 +98,25 @@ class TrainingGuardHook(Hook):
         all_reduce(bad)  # so that every process skips the step
         if not bad.item():
             return update(loss, *args, **kwargs)
-        self._bad_loss = (str(float(loss.detach())) if not finite.item() else
-                          'not finite on another process')
+        self._bad_loss = (
+            str(float(loss.detach()))
+            if not finite.item() else 'not finite on another process')
         wrapper.zero_grad()
         for buffer, saved in zip(self._buffers, self._saved):
             buffer.copy_(saved)
 
-    def before_train_iter(self, runner, batch_idx: int,
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
                           data_batch=None) -> None:
         self._bad_loss = None
         if self.nonfinite_loss == 'skip':
             self._saved = [b.detach().clone() for b in self._buffers]
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
                          outputs: Optional[dict] = None) -> None:
         self._iters += 1
         if self._bad_loss is not None:
@@ -150,14 +160,16 @@ class TrainingGuardHook(Hook):
     def _empty_images(self, data_batch) -> List[str]:
         """The image paths of a batch whose every label pixel is ignored;
         empty for other batches and batches without semantic labels."""
-        samples = (data_batch.get('data_samples')
-                   if isinstance(data_batch, dict) else None)
+        samples = (
+            data_batch.get('data_samples')
+            if isinstance(data_batch, dict) else None)
         if self._ignore_index is None or not samples:
             return []
         for sample in samples:
             label = getattr(sample, 'gt_sem_seg', None)
-            if label is None or not bool(
-                    (label.data == self._ignore_index).all()):
+            if label is None:
+                return []
+            if not bool((label.data == self._ignore_index).all()):
                 return []
         return [str(s.metainfo.get('img_path', '?')) for s in samples]
 
@@ -170,8 +182,8 @@ class TrainingGuardHook(Hook):
             self._first_empty = it
         if count <= self.report_first:
             more = len(images) - 4
-            names = ', '.join(images[:4]) + (f' and {more} more'
-                                             if more > 0 else '')
+            names = ', '.join(
+                images[:4]) + (f' and {more} more' if more > 0 else '')
             runner.logger.warning(
                 f'iteration {it}: no valid pixels in this batch (every label '
                 f'pixel is the ignore index {self._ignore_index}): {names}; '
@@ -196,9 +208,11 @@ class TrainingGuardHook(Hook):
                                   'non-finite loss')
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        bad = [key for key, value in checkpoint.get('state_dict', {}).items()
-               if torch.is_tensor(value) and value.is_floating_point()
-               and not bool(torch.isfinite(value).all())]
+        bad = [
+            key for key, value in checkpoint.get('state_dict', {}).items()
+            if torch.is_tensor(value) and value.is_floating_point()
+            and not bool(torch.isfinite(value).all())
+        ]
         if bad:
             it = checkpoint.get('meta', {}).get('iter', runner.iter)
             raise TrainingError(

@@ -93,8 +93,8 @@ class VGG16(BaseModule):
             self.stages.append(
                 self._stage(in_ch, out_ch, depth, dilation, layer_cfg))
             self.pools.append(
-                nn.MaxPool2d(2, 2, ceil_mode=True) if strided[i] else
-                nn.MaxPool2d(3, 1, padding=1))
+                nn.MaxPool2d(2, 2, ceil_mode=True) if strided[i] else nn.
+                MaxPool2d(3, 1, padding=1))
             if not strided[i]:
                 dilation *= 2
             in_ch = out_ch

@@ -105,8 +105,8 @@ class Xception65(BaseModule):
         layer_cfg = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
         stem = [_scale(c, width_mult) for c in STEM_CHANNELS]
         self.stem = nn.Sequential(
-            ConvModule(in_channels, stem[0], 3, stride=2, padding=1,
-                       **layer_cfg),
+            ConvModule(
+                in_channels, stem[0], 3, stride=2, padding=1, **layer_cfg),
             ConvModule(stem[0], stem[1], 3, padding=1, **layer_cfg))
         cfgs = [*ENTRY_FLOW, *[MIDDLE_FLOW] * num_middle_blocks, EXIT_FLOW]
         self.blocks = nn.Sequential()
@@ -120,16 +120,23 @@ class Xception65(BaseModule):
             else:
                 next_dilation = dilation
             stride *= block_stride
-            self.blocks.append(XceptionBlock(
-                in_ch, channels, block_stride, dilation, **layer_cfg))
+            self.blocks.append(
+                XceptionBlock(in_ch, channels, block_stride, dilation,
+                              **layer_cfg))
             in_ch, dilation = channels[-1], next_dilation
         last = [_scale(c, width_mult) for c in EXIT_CONVS]
-        self.blocks.append(XceptionBlock(
-            in_ch, last, 1, dilation, start_with_relu=False, no_skip=True,
-            **layer_cfg))
+        self.blocks.append(
+            XceptionBlock(
+                in_ch,
+                last,
+                1,
+                dilation,
+                start_with_relu=False,
+                no_skip=True,
+                **layer_cfg))
         low = _scale(ENTRY_FLOW[LOW_LEVEL_BLOCK][0][1], width_mult)
-        level_channels = (low, low, _scale(MIDDLE_FLOW[0][-1], width_mult),
-                          last[-1])
+        level_channels = (low, low, _scale(MIDDLE_FLOW[0][-1],
+                                           width_mult), last[-1])
         self.out_channels = tuple(level_channels[i] for i in out_indices)
 
     @staticmethod

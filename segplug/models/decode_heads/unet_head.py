@@ -105,18 +105,36 @@ class UNetHead(BaseDecodeHead):
             self.ups.append(self._up_layer(in_channels[i + 1], skip))
             self.convs.append(
                 nn.Sequential(
-                    ConvModule(2 * skip, out, 3,
-                               padding=int(padding == 'same'), **layer_cfg),
-                    ConvModule(out, out, 3,
-                               padding=int(padding == 'same'), **layer_cfg)))
+                    ConvModule(
+                        2 * skip,
+                        out,
+                        3,
+                        padding=int(padding == 'same'),
+                        **layer_cfg),
+                    ConvModule(
+                        out,
+                        out,
+                        3,
+                        padding=int(padding == 'same'),
+                        **layer_cfg)))
 
     def _up_layer(self, in_channels: int, out_channels: int) -> nn.Module:
         if self.upsample == 'deconv':
-            return ConvModule(in_channels, out_channels, 2, stride=2,
-                              conv_cfg=dict(type='deconv'), norm_cfg=None,
-                              act_cfg=None)
-        return ConvModule(in_channels, out_channels, 1, conv_cfg=self.conv_cfg,
-                          norm_cfg=None, act_cfg=None)
+            return ConvModule(
+                in_channels,
+                out_channels,
+                2,
+                stride=2,
+                conv_cfg=dict(type='deconv'),
+                norm_cfg=None,
+                act_cfg=None)
+        return ConvModule(
+            in_channels,
+            out_channels,
+            1,
+            conv_cfg=self.conv_cfg,
+            norm_cfg=None,
+            act_cfg=None)
 
     def _upsample(self, up: nn.Module, x: Tensor,
                   skip: Tensor) -> Tuple[Tensor, Tensor]:
@@ -124,19 +142,26 @@ class UNetHead(BaseDecodeHead):
         (cropped in 'valid' mode) skip."""
         target = tuple(skip.shape[2:])
         doubled = (2 * x.shape[2], 2 * x.shape[3])
-        fits = doubled == target or (self.padding == 'valid' and all(
-            d <= t for d, t in zip(doubled, target)))
+        fits = doubled == target or (self.padding == 'valid'
+                                     and all(d <= t
+                                             for d, t in zip(doubled, target)))
         size = doubled if fits else target
         if self.upsample == 'deconv':
             x = up(x)
             if not fits:
-                x = resize(x, size=size, mode='bilinear',
-                           align_corners=self.align_corners)
+                x = resize(
+                    x,
+                    size=size,
+                    mode='bilinear',
+                    align_corners=self.align_corners)
         else:
             # The 1x1 conv and the bilinear resize are both linear and
             # commute; convolving first costs 4x fewer pixels.
-            x = resize(up(x), size=size, mode='bilinear',
-                       align_corners=self.align_corners)
+            x = resize(
+                up(x),
+                size=size,
+                mode='bilinear',
+                align_corners=self.align_corners)
         return x, center_crop(skip, size)
 
     def forward(self, inputs: List[Tensor]) -> Tensor:

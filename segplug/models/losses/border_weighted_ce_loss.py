@@ -21,8 +21,7 @@ def _check_non_negative(name: str, value, positive: bool = False) -> float:
     return float(value)
 
 
-def _two_nearest_distances(label: np.ndarray, valid: np.ndarray,
-                           reach: int):
+def _two_nearest_distances(label: np.ndarray, valid: np.ndarray, reach: int):
     """Per pixel, the distances to the nearest and second-nearest object
     (connected component of one non-background class); inf beyond
     ``reach`` pixels of an object's bounding box."""
@@ -153,7 +152,10 @@ class BorderWeightedCrossEntropyLoss(nn.Module):
         pixel_weight = torch.from_numpy(maps).to(cls_score)
         if weight is not None:
             pixel_weight = pixel_weight * weight
-        ce = F.cross_entropy(cls_score, label.long(), reduction='none',
-                             ignore_index=ignore_index)
+        ce = F.cross_entropy(
+            cls_score,
+            label.long(),
+            reduction='none',
+            ignore_index=ignore_index)
         num_valid = (label != ignore_index).sum().clamp(min=1)
         return self.loss_weight * (ce * pixel_weight).sum() / num_valid

@@ -4,8 +4,7 @@ from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-from mmcv.cnn import (ConvModule, DepthwiseSeparableConvModule,
-                      build_conv_layer)
+from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule, build_conv_layer
 from mmengine.model import BaseModule
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
@@ -35,8 +34,14 @@ def _classifier_branch(in_channels: int, channels: int, dilation: int,
     in the paper's classifiers."""
     layers = []
     if hidden is not None:
-        layers.append(ConvModule(in_channels, hidden, 3, padding=dilation,
-                                 dilation=dilation, **layer_cfg))
+        layers.append(
+            ConvModule(
+                in_channels,
+                hidden,
+                3,
+                padding=dilation,
+                dilation=dilation,
+                **layer_cfg))
         if dropout_ratio:
             layers.append(nn.Dropout2d(dropout_ratio))
         layers.append(ConvModule(hidden, hidden, 1, **layer_cfg))
@@ -165,8 +170,8 @@ class ASPP(BaseModule):
 
         self.image_pool = nn.Sequential(
             nn.AdaptiveAvgPool2d(1),
-            PooledConvModule(in_channels, channels, 1, **layer_cfg)
-        ) if image_pool else None
+            PooledConvModule(in_channels, channels, 1, **
+                             layer_cfg)) if image_pool else None
         self.branches = nn.ModuleList(
             self._branch(d, separable, layer_cfg) for d in self.dilations)
         num_branches = len(self.dilations) + int(image_pool)

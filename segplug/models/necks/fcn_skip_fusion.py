@@ -45,8 +45,8 @@ def _score(in_channels: int, channels: int, zero: bool) -> nn.Conv2d:
 
 
 def _upsample2x(channels: int) -> nn.ConvTranspose2d:
-    up = nn.ConvTranspose2d(channels, channels, 4, stride=2, padding=1,
-                            bias=False)
+    up = nn.ConvTranspose2d(
+        channels, channels, 4, stride=2, padding=1, bias=False)
     with torch.no_grad():
         up.weight.copy_(bilinear_kernel(channels, 4))
     return up

@@ -38,11 +38,11 @@ def check_crf_args(num_iters, bi_weight, bi_xy_std, bi_rgb_std, pos_weight,
             or num_iters < 0):
         raise ValueError('dense_crf: num_iters: expected an int >= 0, got '
                          f'{num_iters!r}')
-    for name, value, low in (('bi_weight', bi_weight, 0),
-                             ('pos_weight', pos_weight, 0),
-                             ('bi_xy_std', bi_xy_std, None),
-                             ('bi_rgb_std', bi_rgb_std, None),
-                             ('pos_xy_std', pos_xy_std, None)):
+    for name, value, low in (('bi_weight', bi_weight,
+                              0), ('pos_weight', pos_weight,
+                                   0), ('bi_xy_std', bi_xy_std, None),
+                             ('bi_rgb_std', bi_rgb_std,
+                              None), ('pos_xy_std', pos_xy_std, None)):
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise TypeError(f'dense_crf: {name}: expected a number, got '
                             f'{value!r}')
@@ -104,18 +104,22 @@ class _SmoothnessKernel:
 
     def __init__(self, height: int, width: int, channels: int, std: float,
                  device):
-        ky, kx = (_gaussian_1d(height, std, device),
-                  _gaussian_1d(width, std, device))
+        ky, kx = (_gaussian_1d(height, std,
+                               device), _gaussian_1d(width, std, device))
         self.size = (height, width)
         self.radius = (ky.numel() // 2, kx.numel() // 2)
         self.ky = ky.view(1, 1, -1, 1).expand(channels, 1, -1, 1).contiguous()
         self.kx = kx.view(1, 1, 1, -1).expand(channels, 1, 1, -1).contiguous()
         # G applied to ones, with zero padding, is separable: the product of
         # the 1-D kernels' sums over the part inside the image
-        mass_y = F.conv1d(ky.new_ones(1, 1, height), ky.view(1, 1, -1),
-                          padding=self.radius[0]).view(-1, 1)
-        mass_x = F.conv1d(kx.new_ones(1, 1, width), kx.view(1, 1, -1),
-                          padding=self.radius[1]).view(1, -1)
+        mass_y = F.conv1d(
+            ky.new_ones(1, 1, height),
+            ky.view(1, 1, -1),
+            padding=self.radius[0]).view(-1, 1)
+        mass_x = F.conv1d(
+            kx.new_ones(1, 1, width),
+            kx.view(1, 1, -1),
+            padding=self.radius[1]).view(1, -1)
         self.norm = (mass_y * mass_x).add_(1e-20).rsqrt_().view(-1, 1)
         row_bytes = width * channels * 4
         self.tile_rows = min(height,
@@ -186,8 +190,8 @@ def dense_crf(probs: Tensor,
     _check_inputs(probs, image, sum_tol)
     c, h, w = probs.shape
     device = probs.device
-    clamped = probs.float().reshape(c, -1).t().contiguous().clamp_(
-        min=min_prob)
+    clamped = probs.float().reshape(c,
+                                    -1).t().contiguous().clamp_(min=min_prob)
     # the clamped probabilities, renormalised: softmax of the unary
     q = clamped / clamped.sum(1, keepdim=True)
     unary = clamped.log_()
@@ -198,10 +202,9 @@ def dense_crf(probs: Tensor,
         torch.arange(h, dtype=torch.float32, device=device),
         torch.arange(w, dtype=torch.float32, device=device),
         indexing='ij')
-    features = torch.cat([
-        torch.stack([xs, ys], -1) / bi_xy_std,
-        image.float() / bi_rgb_std
-    ], -1).view(-1, 5)
+    features = torch.cat(
+        [torch.stack([xs, ys], -1) / bi_xy_std,
+         image.float() / bi_rgb_std], -1).view(-1, 5)
     appearance = PermutohedralLattice(features)
     appearance.normalize_(bi_weight)
     smooth = _SmoothnessKernel(h, w, c, pos_xy_std, device)
@@ -237,8 +240,8 @@ class DenseCRF(nn.Module):
                  pos_xy_std: float = 3.0,
                  min_prob: float = 1e-5):
         super().__init__()
-        check_crf_args(num_iters, bi_weight, bi_xy_std, bi_rgb_std,
-                       pos_weight, pos_xy_std)
+        check_crf_args(num_iters, bi_weight, bi_xy_std, bi_rgb_std, pos_weight,
+                       pos_xy_std)
         self.cfg = dict(
             num_iters=num_iters,
             bi_weight=bi_weight,
@@ -249,11 +252,10 @@ class DenseCRF(nn.Module):
             min_prob=min_prob)
 
     @torch.no_grad()
-    def forward(self, probs: Tensor,
-                image: Union[Tensor, np.ndarray]) -> Tensor:
+    def forward(self, probs: Tensor, image: Union[Tensor,
+                                                  np.ndarray]) -> Tensor:
         """probs (C, H, W) and image (H, W, 3) -> marginals (C, H, W)."""
         return dense_crf(probs, image, **self.cfg)
 
     def extra_repr(self) -> str:
         return ', '.join(f'{k}={v}' for k, v in self.cfg.items())
-

@@ -120,8 +120,8 @@ class PermutohedralLattice:
         """
         d, n = self.dim, self.num_points
         steps = torch.zeros(d + 2, n, dtype=torch.long, device=rank.device)
-        steps.scatter_add_(0, d + 1 - rank[:d],
-                           keys.drops[:, None].expand(d, n))
+        steps.scatter_add_(0, d + 1 - rank[:d], keys.drops[:,
+                                                           None].expand(d, n))
         packed = steps.cumsum_(0)[:d + 1]
         packed += keys.base
         packed += (torch.arange(d + 1, device=rank.device) *
@@ -171,8 +171,8 @@ class PermutohedralLattice:
             if j < d:
                 step[j] = d
             deltas.append(keys.change(step))
-        query = uniq + torch.tensor(deltas, dtype=uniq.dtype,
-                                    device=uniq.device)[:, None]
+        query = uniq + torch.tensor(
+            deltas, dtype=uniq.dtype, device=uniq.device)[:, None]
         pos = _searchsorted(uniq, query).clamp_(max=uniq.numel() - 1)
         found = uniq.index_select(0, pos.view(-1)).view_as(pos) == query
         return pos, found
@@ -221,10 +221,7 @@ class PermutohedralLattice:
             per_sample_weights=self._splat_weight)
         for bag_index, bag_weight in self._blur:
             lattice = F.embedding_bag(
-                bag_index,
-                lattice,
-                mode='sum',
-                per_sample_weights=bag_weight)
+                bag_index, lattice, mode='sum', per_sample_weights=bag_weight)
         if add is None:
             result = self._slice(lattice, 0, self.num_points)
             return result if out is None else out.copy_(result)
@@ -235,8 +232,10 @@ class PermutohedralLattice:
         step = max(1, _CHUNK_BYTES // (4 * lattice.shape[1]))
         for start in range(0, self.num_points, step):
             stop = min(self.num_points, start + step)
-            torch.add(self._slice(lattice, start, stop), add[start:stop],
-                      out=out[start:stop])
+            torch.add(
+                self._slice(lattice, start, stop),
+                add[start:stop],
+                out=out[start:stop])
         return out
 
     def _slice(self, lattice: Tensor, start: int, stop: int) -> Tensor:
@@ -295,12 +294,14 @@ class _KeyPacking:
             # z_p moves by at most d (vertex) plus d+1 (neighbour), the
             # others by one each
             margin = [2 * dp1 if i == p else 2 for i in range(d)]
-            extent = [hi - lo + 2 * mg + 1
-                      for lo, hi, mg in zip(z_lows, z_highs, margin)]
+            extent = [
+                hi - lo + 2 * mg + 1
+                for lo, hi, mg in zip(z_lows, z_highs, margin)
+            ]
             total = math.prod(extent)
             if best is None or total < best[0]:
-                best = (total, p, [lo - mg for lo, mg in zip(z_lows, margin)],
-                        extent)
+                best = (total, p, [lo - mg
+                                   for lo, mg in zip(z_lows, margin)], extent)
             if total < _INT32_KEYS:
                 break  # small enough for int32 keys
         total, self.pivot, offset, extent = best
@@ -318,15 +319,17 @@ class _KeyPacking:
         scaled = rem0[0] * coef[0]
         for i in range(1, d):
             scaled += rem0[i] * coef[i]
-        self.base = scaled.div_(dp1, rounding_mode='floor').sub_(
-            sum(o * st for o, st in zip(offset, strides)))
+        self.base = scaled.div_(
+            dp1, rounding_mode='floor').sub_(
+                sum(o * st for o, st in zip(offset, strides)))
         #: the key's change when coordinate i drops by d+1 (a canonical
         #: offset) and when all coordinates rise by one
-        self.drops = torch.tensor(
-            [self.change([-dp1 if k == i else 0 for k in range(d)])
-             for i in range(d)],
-            dtype=torch.long,
-            device=rem0.device)
+        self.drops = torch.tensor([
+            self.change([-dp1 if k == i else 0 for k in range(d)])
+            for i in range(d)
+        ],
+                                  dtype=torch.long,
+                                  device=rem0.device)
         self.raise_all = self.change([1] * d)
 
     def change(self, step: List[int]) -> int:

@@ -34,8 +34,8 @@ class _WeightedGather(torch.autograd.Function):
     def forward(ctx, table: Tensor, index: Tensor, weight: Tensor):
         ctx.save_for_backward(index, weight)
         ctx.rows = table.size(0)
-        return F.embedding_bag(index, table, per_sample_weights=weight,
-                               mode='sum')
+        return F.embedding_bag(
+            index, table, per_sample_weights=weight, mode='sum')
 
     @staticmethod
     def backward(ctx, grad: Tensor):
@@ -47,8 +47,10 @@ class _WeightedGather(torch.autograd.Function):
         counts = torch.bincount(flat, minlength=ctx.rows)
         grad_table = F.embedding_bag(
             torch.div(order, index.size(1), rounding_mode='floor'),
-            grad.contiguous(), counts.cumsum(0) - counts,
-            per_sample_weights=weight.reshape(-1)[order], mode='sum')
+            grad.contiguous(),
+            counts.cumsum(0) - counts,
+            per_sample_weights=weight.reshape(-1)[order],
+            mode='sum')
         return grad_table, None, None
 
 
@@ -64,8 +66,9 @@ def _axis_samples(start: Tensor, size: Tensor, bins: int, grid: Tensor,
     step = bin_size / grid.clamp(min=1)
     p = torch.arange(bins, device=start.device, dtype=start.dtype)
     s = torch.arange(max_grid, device=start.device, dtype=start.dtype)
-    pos = (start[:, None, None] + p[None, :, None] * bin_size[:, None, None]
-           + (s[None, None, :] + 0.5) * step[:, None, None])
+    pos = (
+        start[:, None, None] + p[None, :, None] * bin_size[:, None, None] +
+        (s[None, None, :] + 0.5) * step[:, None, None])
     inside = (pos >= -1.0) & (pos <= length)
     inside &= s[None, None, :] < grid[:, None, None]
     pos = pos.clamp(min=0)
@@ -81,14 +84,16 @@ def _axis_samples(start: Tensor, size: Tensor, bins: int, grid: Tensor,
     return index, weight
 
 
-def gather_roi_align(features: Tensor, rois: Tensor,
+def gather_roi_align(features: Tensor,
+                     rois: Tensor,
                      output_size: Union[int, Tuple[int, int]],
-                     spatial_scale: float = 1.0, sampling_ratio: int = 0,
+                     spatial_scale: float = 1.0,
+                     sampling_ratio: int = 0,
                      aligned: bool = True) -> Tensor:
     """Average RoIAlign of ``rois`` (K, 5: batch index, x1, y1, x2, y2 in
     input coordinates) on ``features`` (N, C, H, W): (K, C, oh, ow)."""
-    oh, ow = ((output_size, output_size) if isinstance(output_size, int)
-              else tuple(output_size))
+    oh, ow = ((output_size, output_size)
+              if isinstance(output_size, int) else tuple(output_size))
     if rois.dim() != 2 or rois.size(1) != 5:
         raise ValueError('gather_roi_align: rois must be (K, 5) [batch '
                          f'index, x1, y1, x2, y2], got {tuple(rois.shape)}')
@@ -115,12 +120,14 @@ def gather_roi_align(features: Tensor, rois: Tensor,
         count = (grid_y * grid_x).clamp(min=1)
         # (K, oh, ow, gy, gx, 2, 2): rows times columns of every tap
         base = rois[:, 0].long() * (h * w)
-        index = (base[:, None, None, None, None, None, None] +
-                 iy[:, :, None, :, None, :, None] * w +
-                 ix[:, None, :, None, :, None, :])
-        weight = (wy[:, :, None, :, None, :, None] *
-                  wx[:, None, :, None, :, None, :] /
-                  count[:, None, None, None, None, None, None])
+        index = (
+            base[:, None, None, None, None, None, None] +
+            iy[:, :, None, :, None, :, None] * w +
+            ix[:, None, :, None, :, None, :])
+        weight = (
+            wy[:, :, None, :, None, :, None] *
+            wx[:, None, :, None, :, None, :] /
+            count[:, None, None, None, None, None, None])
         taps = gy * gx * 4
         # int32 where it fits: the backward's sort takes a third of the time
         index = index.reshape(k * oh * ow, taps)
@@ -136,9 +143,13 @@ class GatherRoIAlign(nn.Module):
     """``mmcv.ops.RoIAlign``'s interface (average pooling only) on
     :func:`gather_roi_align`."""
 
-    def __init__(self, output_size, spatial_scale: float = 1.0,
-                 sampling_ratio: int = 0, pool_mode: str = 'avg',
-                 aligned: bool = True, use_torchvision: bool = False):
+    def __init__(self,
+                 output_size,
+                 spatial_scale: float = 1.0,
+                 sampling_ratio: int = 0,
+                 pool_mode: str = 'avg',
+                 aligned: bool = True,
+                 use_torchvision: bool = False):
         super().__init__()
         if pool_mode != 'avg':
             raise ValueError(f"GatherRoIAlign: pool_mode='{pool_mode}' is "
@@ -150,9 +161,8 @@ class GatherRoIAlign(nn.Module):
         if int(sampling_ratio) != sampling_ratio or sampling_ratio < 0:
             raise ValueError('GatherRoIAlign: sampling_ratio must be an '
                              f'integer >= 0, got {sampling_ratio}')
-        self.output_size = ((output_size, output_size)
-                            if isinstance(output_size, int)
-                            else tuple(output_size))
+        self.output_size = ((output_size, output_size) if isinstance(
+            output_size, int) else tuple(output_size))
         self.spatial_scale = float(spatial_scale)
         self.sampling_ratio = int(sampling_ratio)
         self.aligned = aligned

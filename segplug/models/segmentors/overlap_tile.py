@@ -1,7 +1,6 @@
 """Overlap-tile inference of the U-Net paper, as a pure function."""
 from typing import Callable, Tuple
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 

@@ -44,8 +44,8 @@ def unnormalized_input(inputs: Tensor, meta: Optional[dict],
     x = inputs.float()
     if getattr(data_preprocessor, '_enable_normalize', False):
         x = x * data_preprocessor.std + data_preprocessor.mean
-    if x.shape[0] == 3 and not getattr(data_preprocessor,
-                                       'channel_conversion', False):
+    if x.shape[0] == 3 and not getattr(data_preprocessor, 'channel_conversion',
+                                       False):
         x = x.flip(0)  # loaded BGR (mmcv), left so: to RGB
     if meta:
         h, w = meta.get('img_shape', x.shape[-2:])[:2]

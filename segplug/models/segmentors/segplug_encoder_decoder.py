@@ -36,8 +36,11 @@ class SegplugEncoderDecoder(EncoderDecoder):
     Takes every argument of mmseg's ``EncoderDecoder``.
     """
 
-    def __init__(self, *args, postprocessor: Optional[dict] = None,
-                 channels_last: bool = False, **kwargs):
+    def __init__(self,
+                 *args,
+                 postprocessor: Optional[dict] = None,
+                 channels_last: bool = False,
+                 **kwargs):
         super().__init__(*args, **kwargs)
         self.postprocessor = (None if postprocessor is None else
                               MODELS.build(postprocessor))
@@ -50,8 +53,8 @@ class SegplugEncoderDecoder(EncoderDecoder):
             raise ValueError("test_cfg.mode: expected 'whole', 'slide' or "
                              f"'overlap_tile', got {mode!r}")
         if mode == 'overlap_tile':
-            check_tile_cfg(self.test_cfg.get('tile_size'),
-                           self.test_cfg.get('margin', 0))
+            check_tile_cfg(
+                self.test_cfg.get('tile_size'), self.test_cfg.get('margin', 0))
         self.channels_last = channels_last
         self._to_memory_format()
 

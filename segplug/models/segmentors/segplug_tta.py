@@ -33,8 +33,9 @@ class SegplugTTAModel(SegTTAModel):
                 [class_probs(s.seg_logits.data) for s in data_samples]).mean(0)
             first = data_samples[0]
             image = load_original_image(first.img_path, first.ori_shape)
-            result = SegDataSample(metainfo=dict(
-                img_path=first.img_path, ori_shape=first.ori_shape))
+            result = SegDataSample(
+                metainfo=dict(
+                    img_path=first.img_path, ori_shape=first.ori_shape))
             result.set_data({
                 'pred_sem_seg':
                 PixelData(data=refine_with(self.postprocessor, probs, image))

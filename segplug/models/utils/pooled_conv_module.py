@@ -22,8 +22,7 @@ def sees_one_value(norm, x: torch.Tensor) -> bool:
     enough.
     """
     return (isinstance(norm, _BatchNorm) and norm.training
-            and norm.track_running_stats
-            and x.shape[0] * x[0, 0].numel() == 1
+            and norm.track_running_stats and x.shape[0] * x[0, 0].numel() == 1
             and not _synced_across_processes(norm))
 
 
@@ -51,7 +50,9 @@ class PooledConvModule(ConvModule):
             raise ValueError('PooledConvModule: expected a 1x1 conv of '
                              f'stride 1, got kernel_size x stride {shape}')
 
-    def forward(self, x: torch.Tensor, activate: bool = True,
+    def forward(self,
+                x: torch.Tensor,
+                activate: bool = True,
                 norm: bool = True) -> torch.Tensor:
         """``(N, C_in, H, W)`` to ``(N, C_out, H', W')``, as ``ConvModule``.
         """

@@ -20,8 +20,7 @@ def _valid_base(num_levels: int) -> Tuple[int, int]:
 
 
 def nearest_valid_unet_sizes(size: int,
-                             num_levels: int = 5
-                             ) -> Tuple[Optional[int], int]:
+                             num_levels: int = 5) -> Tuple[Optional[int], int]:
     """The largest valid input size <= ``size`` (None if there is none) and
     the smallest valid input size >= ``size``.
 

@@ -56,8 +56,13 @@ class XceptionBlock(nn.Module):
         self.shortcut = None
         if not no_skip and (self.out_channels != in_channels or stride != 1):
             self.shortcut = ConvModule(
-                in_channels, self.out_channels, 1, stride=stride,
-                conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=None)
+                in_channels,
+                self.out_channels,
+                1,
+                stride=stride,
+                conv_cfg=conv_cfg,
+                norm_cfg=norm_cfg,
+                act_cfg=None)
         pre_act = start_with_relu and act_cfg is not None
         # The first one must not overwrite the block input, the shortcut's.
         self.acts = nn.ModuleList([
@@ -67,10 +72,17 @@ class XceptionBlock(nn.Module):
         sep_act = None if start_with_relu else act_cfg
         self.convs = nn.ModuleList()
         for i, out_ch in enumerate(out_channels):
-            self.convs.append(DepthwiseSeparableConvModule(
-                in_channels, out_ch, 3, stride=stride if i == 2 else 1,
-                padding=dilation, dilation=dilation, conv_cfg=conv_cfg,
-                norm_cfg=norm_cfg, act_cfg=sep_act))
+            self.convs.append(
+                DepthwiseSeparableConvModule(
+                    in_channels,
+                    out_ch,
+                    3,
+                    stride=stride if i == 2 else 1,
+                    padding=dilation,
+                    dilation=dilation,
+                    conv_cfg=conv_cfg,
+                    norm_cfg=norm_cfg,
+                    act_cfg=sep_act))
             in_channels = out_ch
 
     def forward_with_feature(self, x: Tensor) -> Tuple[Tensor, Tensor]:

@@ -15,8 +15,7 @@ def test_same_padding_keeps_odd_sizes(size):
     enc = UNetEncoder(base_channels=4, num_levels=3, padding='same')
     outs = enc(torch.randn(2, 3, *size))
     h, w = size
-    assert _shapes(outs) == [(2, 4, h, w),
-                             (2, 8, -(-h // 2), -(-w // 2)),
+    assert _shapes(outs) == [(2, 4, h, w), (2, 8, -(-h // 2), -(-w // 2)),
                              (2, 16, -(-h // 4), -(-w // 4))]
 
 
@@ -35,8 +34,7 @@ def test_valid_padding_non_square():
     assert _shapes(outs)[-1] == (1, 8, 8, 16)
 
 
-@pytest.mark.parametrize('size, nearest', [(570, '556 or 572'),
-                                           (90, '188')])
+@pytest.mark.parametrize('size, nearest', [(570, '556 or 572'), (90, '188')])
 def test_valid_padding_bad_size_names_nearest_valid(size, nearest):
     enc = UNetEncoder(base_channels=2, num_levels=5)
     with pytest.raises(ValueError, match=f'got {size} .*{nearest}'):
@@ -47,16 +45,19 @@ def test_layers_follow_the_paper():
     enc = UNetEncoder(base_channels=4, num_levels=3)
     convs = [m for m in enc.modules() if isinstance(m, nn.Conv2d)]
     assert len(convs) == 6
-    assert all(c.kernel_size == (3, 3) and c.padding == (0, 0)
-               for c in convs)
+    assert all(c.kernel_size == (3, 3) and c.padding == (0, 0) for c in convs)
     assert [c.out_channels for c in convs] == [4, 4, 8, 8, 16, 16]
     assert not any(isinstance(m, nn.BatchNorm2d) for m in enc.modules())
     assert sum(isinstance(m, nn.ReLU) for m in enc.modules()) == 6
 
 
 def test_norm_cfg_and_out_indices():
-    enc = UNetEncoder(base_channels=4, num_levels=4, padding='same',
-                      norm_cfg=dict(type='BN'), out_indices=(1, 3))
+    enc = UNetEncoder(
+        base_channels=4,
+        num_levels=4,
+        padding='same',
+        norm_cfg=dict(type='BN'),
+        out_indices=(1, 3))
     assert sum(isinstance(m, nn.BatchNorm2d) for m in enc.modules()) == 8
     outs = enc(torch.randn(2, 3, 16, 16))
     assert _shapes(outs) == [(2, 8, 8, 8), (2, 32, 2, 2)]
@@ -64,8 +65,12 @@ def test_norm_cfg_and_out_indices():
 
 def test_output_is_before_pooling():
     """Level 1 sees the max-pool of level 0's output."""
-    enc = UNetEncoder(in_channels=1, base_channels=1, num_levels=2,
-                      padding='same', act_cfg=None)
+    enc = UNetEncoder(
+        in_channels=1,
+        base_channels=1,
+        num_levels=2,
+        padding='same',
+        act_cfg=None)
     with torch.no_grad():
         for m in enc.modules():
             if isinstance(m, nn.Conv2d):

@@ -56,8 +56,8 @@ def test_hole_algorithm_strides_and_dilations(output_stride, pool_strides,
         model = VGG16(output_stride=output_stride, fc_type=fc_type)
     for pool, stride in zip(model.pools, pool_strides):
         assert pool.stride == stride
-        assert (pool.kernel_size, pool.padding) == (
-            (2, 0) if stride == 2 else (3, 1))
+        assert (pool.kernel_size, pool.padding) == ((2, 0) if stride == 2 else
+                                                    (3, 1))
     convs = _conv_layers(model)
     assert all(c.dilation == (1, 1) for c in convs[:10])
     assert all(c.dilation == (conv5_dilation, ) * 2 for c in convs[10:])
@@ -78,8 +78,9 @@ def test_norm_cfg_adds_bn_and_drops_conv_bias():
     assert not any(m.with_norm for stage in plain.stages for m in stage)
     assert plain.stages[0][0].conv.bias is not None
     bn = _small(norm_cfg=dict(type='BN'))
-    assert all(isinstance(m.norm, torch.nn.BatchNorm2d)
-               for stage in bn.stages for m in stage)
+    assert all(
+        isinstance(m.norm, torch.nn.BatchNorm2d) for stage in bn.stages
+        for m in stage)
     assert bn.stages[0][0].conv.bias is None
     assert bn(torch.randn(2, 3, 33, 47))[-1].shape == (2, 16, 2, 2)
 

@@ -38,8 +38,7 @@ def test_output_shapes_on_odd_sizes(size, output_stride):
     with torch.no_grad():
         low, out = model(torch.randn(2, 3, *size))
     assert low.shape == (2, 32, *(math.ceil(n / 4) for n in size))
-    assert out.shape == (2, 256, *(math.ceil(n / output_stride)
-                                   for n in size))
+    assert out.shape == (2, 256, *(math.ceil(n / output_stride) for n in size))
 
 
 def test_full_width_matches_timm_xception65():
@@ -85,9 +84,8 @@ def test_strides_become_dilations(output_stride, strides, dilations):
             assert dw.dilation == dw.padding == (dilation, ) * 2
         if block.shortcut is not None:
             assert block.shortcut.conv.stride == (stride, ) * 2
-    assert [b.shortcut is None for b in blocks] == [
-        False, False, False, True, True, False, True
-    ]
+    assert [b.shortcut is None
+            for b in blocks] == [False, False, False, True, True, False, True]
 
 
 def test_atrous_output_is_the_dense_version_of_output_stride_32():
@@ -104,8 +102,8 @@ def test_atrous_output_is_the_dense_version_of_output_stride_32():
             low, out = model(x)
             step = 32 // os_
             torch.testing.assert_close(low, low32)
-            torch.testing.assert_close(out[..., ::step, ::step], out32,
-                                       rtol=1e-4, atol=1e-4)
+            torch.testing.assert_close(
+                out[..., ::step, ::step], out32, rtol=1e-4, atol=1e-4)
             assert out.shape[-1] > out32.shape[-1]
 
 
@@ -128,15 +126,16 @@ def test_norm_eval_freezes_bn_statistics():
 
 
 def test_norm_and_act_cfg_apply_everywhere():
-    model = Xception65(norm_cfg=dict(type='GN', num_groups=8),
-                       act_cfg=dict(type='LeakyReLU'), **SMALL).eval()
-    assert not any(isinstance(m, (_BatchNorm, nn.ReLU))
-                   for m in model.modules())
+    model = Xception65(
+        norm_cfg=dict(type='GN', num_groups=8),
+        act_cfg=dict(type='LeakyReLU'),
+        **SMALL).eval()
+    assert not any(
+        isinstance(m, (_BatchNorm, nn.ReLU)) for m in model.modules())
     assert isinstance(model.blocks[0].acts[0], nn.LeakyReLU)
     assert isinstance(model.blocks[-1].convs[0].depthwise_conv.activate,
                       nn.LeakyReLU)
-    assert isinstance(model.blocks[0].convs[0].depthwise_conv.gn,
-                      nn.GroupNorm)
+    assert isinstance(model.blocks[0].convs[0].depthwise_conv.gn, nn.GroupNorm)
     with torch.no_grad():
         low, out = model(torch.randn(1, 3, 45, 45))
     assert low.shape == (1, 32, 12, 12) and out.shape == (1, 256, 3, 3)
@@ -158,8 +157,9 @@ def test_activation_placement_follows_timm():
                    for c in block.convs)
     last = model.blocks[-1]
     assert all(isinstance(a, nn.Identity) for a in last.acts)
-    assert all(c.depthwise_conv.with_activation
-               and c.pointwise_conv.with_activation for c in last.convs)
+    assert all(
+        c.depthwise_conv.with_activation and c.pointwise_conv.with_activation
+        for c in last.convs)
     assert last.shortcut is None and last.no_skip
 
 
@@ -213,16 +213,19 @@ def test_bad_arguments_raise(kwargs, err):
 
 @pytest.mark.parametrize('output_stride', [8, 16, 32])
 def test_out_indices_select_levels_by_stride(output_stride):
-    net = Xception65(output_stride=output_stride, num_middle_blocks=1,
-                     width_mult=0.125, out_indices=(0, 1, 2, 3)).eval()
+    net = Xception65(
+        output_stride=output_stride,
+        num_middle_blocks=1,
+        width_mult=0.125,
+        out_indices=(0, 1, 2, 3)).eval()
     with torch.no_grad():
         outs = net(torch.randn(1, 3, 64, 64))
     sizes = [o.shape[-1] for o in outs]
     assert sizes == [16, 8, 64 // min(16, output_stride), 64 // output_stride]
     assert [o.shape[1] for o in outs] == list(net.out_channels)
     assert net.out_channels == (32, 32, 88, 256)
-    default = Xception65(output_stride=output_stride, num_middle_blocks=1,
-                         width_mult=0.125)
+    default = Xception65(
+        output_stride=output_stride, num_middle_blocks=1, width_mult=0.125)
     default.load_state_dict(net.state_dict())
     with torch.no_grad():
         low, last = default.eval()(torch.randn(1, 3, 64, 64) * 0 + 1)
@@ -234,5 +237,5 @@ def test_out_indices_select_levels_by_stride(output_stride):
 @pytest.mark.parametrize('out_indices', [(), (3, 0), (0, 4), (1, 1), 2])
 def test_bad_out_indices_raise(out_indices):
     with pytest.raises(ValueError, match='out_indices: expected'):
-        Xception65(num_middle_blocks=1, width_mult=0.125,
-                   out_indices=out_indices)
+        Xception65(
+            num_middle_blocks=1, width_mult=0.125, out_indices=out_indices)

@@ -30,8 +30,8 @@ def test_output_is_a_1x1_conv_of_the_last_level(size):
 
 
 def test_in_index_and_dropout():
-    head = ClassifierHead(in_channels=3, num_classes=4, in_index=0,
-                          dropout_ratio=0.5)
+    head = ClassifierHead(
+        in_channels=3, num_classes=4, in_index=0, dropout_ratio=0.5)
     assert head.dropout.p == 0.5
     x = torch.randn(1, 3, 9, 9)
     out = head.eval()((x, torch.randn(1, 8, 2, 2)))

@@ -6,18 +6,19 @@ from segplug.models.decode_heads import DeepLabV3PlusHead
 
 
 def _head(**kwargs):
-    args = dict(in_channels=(8, 16), channels=12, num_classes=5,
-                low_level_channels=6)
+    args = dict(
+        in_channels=(8, 16), channels=12, num_classes=5, low_level_channels=6)
     args.update(kwargs)
     return DeepLabV3PlusHead(**args)
 
 
-@pytest.mark.parametrize('low, enc', [((45, 45), (12, 12)),
-                                      ((23, 31), (6, 8)), ((7, 7), (1, 1))])
+@pytest.mark.parametrize('low, enc', [((45, 45), (12, 12)), ((23, 31), (6, 8)),
+                                      ((7, 7), (1, 1))])
 def test_output_at_low_level_resolution(low, enc):
     head = _head()
-    inputs = (torch.randn(2, 8, *low), torch.randn(2, 4, 3, 3),
-              torch.randn(2, 16, *enc))
+    inputs = (torch.randn(2, 8,
+                          *low), torch.randn(2, 4, 3,
+                                             3), torch.randn(2, 16, *enc))
     assert head(inputs).shape == (2, 5, *low)
 
 

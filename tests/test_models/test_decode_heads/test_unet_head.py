@@ -34,14 +34,14 @@ def test_valid_padding_output_is_unet_output_size(upsample):
     enc = UNetEncoder(base_channels=4, num_levels=3)
     head = _head(upsample=upsample, padding='valid')
     out = head(enc(torch.randn(1, 3, 92, 60)))
-    assert out.shape == (1, 3, unet_output_size(92, 3),
-                         unet_output_size(60, 3))
+    assert out.shape == (1, 3, unet_output_size(92,
+                                                3), unet_output_size(60, 3))
     assert out.shape[2:] == (52, 20)
 
 
 @pytest.mark.parametrize('upsample', ['deconv', 'bilinear'])
-@pytest.mark.parametrize('strides', [(4, 8, 16, 32), (4, 8, 8, 8)],
-                         ids=['resnet', 'dilated'])
+@pytest.mark.parametrize(
+    'strides', [(4, 8, 16, 32), (4, 8, 8, 8)], ids=['resnet', 'dilated'])
 @pytest.mark.parametrize('size', [64, 90])
 def test_resnet_like_features(upsample, strides, size):
     head = _head(in_channels=RESNET_CHANNELS, upsample=upsample)
@@ -53,8 +53,8 @@ def test_resnet_like_features(upsample, strides, size):
 @pytest.mark.parametrize('strides, out', [((4, 8, 16, 32), 36),
                                           ((4, 8, 8, 8), 52)])
 def test_resnet_like_features_valid_padding(upsample, strides, out):
-    head = _head(in_channels=RESNET_CHANNELS, upsample=upsample,
-                 padding='valid')
+    head = _head(
+        in_channels=RESNET_CHANNELS, upsample=upsample, padding='valid')
     # Levels 64, 32, 16, 8: 8 -> 2*8-4 -> 2*12-4 -> 2*20-4 = 36. Levels 64,
     # 32, 32, 32: a doubled map larger than its skip is resized to it,
     # 32 -> 28 -> 28, then 2*28 fits in 64 and the skip is cropped: 52.
@@ -64,11 +64,10 @@ def test_resnet_like_features_valid_padding(upsample, strides, out):
 def test_decoder_channels_follow_the_skips():
     head = _head(in_channels=RESNET_CHANNELS, channels=5)
     ups = [m.conv for m in head.ups]
-    assert [(u.in_channels, u.out_channels) for u in ups] == [(64, 32),
-                                                              (32, 16),
-                                                              (16, 8)]
-    assert all(isinstance(u, nn.ConvTranspose2d) and u.stride == (2, 2)
-               for u in ups)
+    assert [(u.in_channels, u.out_channels)
+            for u in ups] == [(64, 32), (32, 16), (16, 8)]
+    assert all(
+        isinstance(u, nn.ConvTranspose2d) and u.stride == (2, 2) for u in ups)
     assert [s[1].conv.out_channels for s in head.convs] == [32, 16, 5]
     assert [s[0].conv.in_channels for s in head.convs] == [64, 32, 16]
     assert head.conv_seg.in_channels == 5
@@ -94,8 +93,10 @@ def test_in_index_picks_levels():
 
 def test_valid_mode_too_small_raises():
     head = _head(in_channels=(4, 8), padding='valid')
-    with pytest.raises(ValueError, match='expected upsampled maps of at '
-                       r'least 5x5 .*\(4, 4\)'):
+    with pytest.raises(
+            ValueError,
+            match='expected upsampled maps of at '
+            r'least 5x5 .*\(4, 4\)'):
         head((torch.randn(1, 4, 8, 8), torch.randn(1, 8, 2, 2)))
 
 
@@ -124,16 +125,15 @@ def test_valid_loss_reads_the_label_centre_and_predict_needs_tiles():
     assert out < 60
     off = (60 - out) // 2
     labels = torch.cat([s.gt_sem_seg.data for s in samples])
-    expected = F.cross_entropy(logits, labels[:, off:off + out,
-                                              off:off + out])
+    expected = F.cross_entropy(logits, labels[:, off:off + out, off:off + out])
     torch.testing.assert_close(losses['loss_ce'], expected)
     with pytest.raises(ValueError, match="overlap_tile"):
         head.predict(feats, [s.metainfo for s in samples], {})
 
 
 def test_same_loss_and_predict_follow_mmseg_contract():
-    enc = UNetEncoder(in_channels=1, base_channels=2, num_levels=3,
-                      padding='same')
+    enc = UNetEncoder(
+        in_channels=1, base_channels=2, num_levels=3, padding='same')
     head = _head(in_channels=(2, 4, 8))
     feats = enc(torch.randn(2, 1, 45, 45))
     samples = _samples(45)

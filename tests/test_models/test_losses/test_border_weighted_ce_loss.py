@@ -53,8 +53,12 @@ def test_matches_brute_force_distances():
     w = unet_weight_map(label, w0=5., sigma=2., class_balance=False)
     from scipy import ndimage
     comps, n = ndimage.label(label == 1)
-    dists = np.sort(np.stack([ndimage.distance_transform_edt(comps != k)
-                              for k in range(1, n + 1)]), axis=0)
+    dists = np.sort(
+        np.stack([
+            ndimage.distance_transform_edt(comps != k)
+            for k in range(1, n + 1)
+        ]),
+        axis=0)
     expected = 1 + 5 * np.exp(-(dists[0] + dists[1])**2 / 8)
     expected[label > 0] = 1
     assert n == 9
@@ -79,8 +83,8 @@ def test_loss_equals_plain_ce_without_weights():
     logits = torch.randn(2, 3, 12, 14, requires_grad=True)
     label = torch.randint(0, 3, (2, 12, 14))
     label[0, :3] = 255
-    loss = BorderWeightedCrossEntropyLoss(w0=0., class_balance=False,
-                                          loss_weight=0.5)
+    loss = BorderWeightedCrossEntropyLoss(
+        w0=0., class_balance=False, loss_weight=0.5)
     expected = 0.5 * F.cross_entropy(logits, label, ignore_index=255)
     out = loss(logits, label, ignore_index=255)
     assert torch.allclose(out, expected)
@@ -98,24 +102,30 @@ def test_loss_weighs_pixels_by_the_map():
     expected = np.log(2) * w.sum() / w.size
     assert loss(logits, label).item() == pytest.approx(expected, rel=1e-5)
     extra = torch.full(label.shape, 2.)
-    assert loss(logits, label, weight=extra).item() == pytest.approx(
-        2 * expected, rel=1e-5)
+    assert loss(
+        logits, label, weight=extra).item() == pytest.approx(
+            2 * expected, rel=1e-5)
 
 
 def test_loss_follows_mmseg_decode_head():
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
+
     from segplug.models.decode_heads.deeplabv3plus_head import \
         DeepLabV3PlusHead
     head = DeepLabV3PlusHead(
-        in_channels=(4, 8), channels=4, num_classes=2, low_level_channels=2,
-        loss_decode=dict(type='BorderWeightedCrossEntropyLoss',
-                         loss_name='loss_unet'))
+        in_channels=(4, 8),
+        channels=4,
+        num_classes=2,
+        low_level_channels=2,
+        loss_decode=dict(
+            type='BorderWeightedCrossEntropyLoss', loss_name='loss_unet'))
     sample = SegDataSample()
     sample.gt_sem_seg = PixelData(data=torch.from_numpy(_two_cells())[None])
     sample.set_metainfo(dict(img_shape=(40, 60), pad_shape=(40, 60)))
     losses = head.loss((torch.randn(1, 4, 10, 15), torch.randn(1, 8, 3, 4)),
-                       [sample], train_cfg={})
+                       [sample],
+                       train_cfg={})
     assert losses['loss_unet'].item() > 0
 
 

@@ -66,8 +66,9 @@ def test_image_pool_branch_sees_the_whole_image():
     y = x.clone()
     y[..., 0, 0] += 10
     for pool, expect_global in ((True, True), (False, False)):
-        neck = ASPP(in_channels=16, channels=16, dilations=(1, 2),
-                    image_pool=pool).eval()
+        neck = ASPP(
+            in_channels=16, channels=16, dilations=(1, 2),
+            image_pool=pool).eval()
         with torch.no_grad():
             diff = (neck((x, ))[0] - neck((y, ))[0]).abs()
         far = diff[..., 20:, 20:].sum(dim=1)
@@ -127,19 +128,26 @@ def test_sum_mode_adds_one_classifier_per_rate(size):
         assert conv.bias is not None
         assert 0.005 < float(conv.weight.std()) < 0.02
     with torch.no_grad():
-        expected = sum(torch.nn.functional.conv2d(
-            x, b[-1].weight, b[-1].bias, padding=r, dilation=r)
+        expected = sum(
+            torch.nn.functional.conv2d(
+                x, b[-1].weight, b[-1].bias, padding=r, dilation=r)
             for b, r in zip(neck.branches, (2, 4, 6)))
     torch.testing.assert_close(out, expected)
 
 
 def test_sum_mode_hidden_layers_follow_the_vgg_model():
-    neck = ASPP(in_channels=16, channels=5, mode='sum', dilations=(12, ),
-                sum_hidden_channels=8, dropout_ratio=0.5)
+    neck = ASPP(
+        in_channels=16,
+        channels=5,
+        mode='sum',
+        dilations=(12, ),
+        sum_hidden_channels=8,
+        dropout_ratio=0.5)
     branch = neck.branches[0]
     kinds = [type(m).__name__ for m in branch]
-    assert kinds == ['ConvModule', 'Dropout2d', 'ConvModule', 'Dropout2d',
-                     'Conv2d']
+    assert kinds == [
+        'ConvModule', 'Dropout2d', 'ConvModule', 'Dropout2d', 'Conv2d'
+    ]
     assert branch[0].conv.dilation == (12, 12)
     assert branch[2].conv.kernel_size == (1, 1)
     assert branch[-1].kernel_size == (1, 1)
@@ -182,6 +190,7 @@ def test_batch_of_two_is_plain_batch_norm():
     plain.image_pool[1].load_state_dict(neck.image_pool[1].state_dict())
     x = torch.randn(2, 8, 9, 9)
     torch.testing.assert_close(neck((x, ))[0], plain((x, ))[0])
-    torch.testing.assert_close(_image_pool_bn(neck).running_var,
-                               _image_pool_bn(plain).running_var)
+    torch.testing.assert_close(
+        _image_pool_bn(neck).running_var,
+        _image_pool_bn(plain).running_var)
     assert int(_image_pool_bn(neck).num_batches_tracked) == 1

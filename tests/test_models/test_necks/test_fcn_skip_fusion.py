@@ -15,8 +15,8 @@ def _levels(*sizes, n=2):
 
 
 def _up2x(x):
-    return F.interpolate(x, scale_factor=2, mode='bilinear',
-                         align_corners=False)
+    return F.interpolate(
+        x, scale_factor=2, mode='bilinear', align_corners=False)
 
 
 def test_bilinear_kernel_is_diagonal_and_separable():
@@ -27,8 +27,9 @@ def test_bilinear_kernel_is_diagonal_and_separable():
         for j in range(3):
             expect = torch.outer(taps, taps) if i == j else torch.zeros(4, 4)
             assert torch.equal(w[i, j], expect)
-    assert torch.equal(bilinear_kernel(1, 3)[0, 0],
-                       torch.outer(*[torch.tensor([0.5, 1., 0.5])] * 2))
+    assert torch.equal(
+        bilinear_kernel(1, 3)[0, 0],
+        torch.outer(*[torch.tensor([0.5, 1., 0.5])] * 2))
 
 
 def test_bilinear_init_upsamples_a_ramp_like_bilinear_interpolation():
@@ -42,13 +43,16 @@ def test_bilinear_init_upsamples_a_ramp_like_bilinear_interpolation():
     # Output pixel o sits at input coordinate (o + 0.5) / 2 - 0.5.
     r = (torch.arange(18.) + 0.5) / 2 - 0.5
     c = (torch.arange(24.) + 0.5) / 2 - 0.5
-    exact = torch.stack([0.3 * r[:, None] + 0.7 * c[None, :],
-                         2 - 0.5 * r[:, None] + 0 * c[None, :]])
+    exact = torch.stack([
+        0.3 * r[:, None] + 0.7 * c[None, :],
+        2 - 0.5 * r[:, None] + 0 * c[None, :]
+    ])
     torch.testing.assert_close(up[:, 1:-1, 1:-1], exact[:, 1:-1, 1:-1])
     x = torch.randn(1, 2, 7, 8)
     with torch.no_grad():
-        torch.testing.assert_close(neck.upscore2(x)[..., 1:-1, 1:-1],
-                                   _up2x(x)[..., 1:-1, 1:-1])
+        torch.testing.assert_close(
+            neck.upscore2(x)[..., 1:-1, 1:-1],
+            _up2x(x)[..., 1:-1, 1:-1])
 
 
 def test_upsamplers_are_learnable_transposed_convs():
@@ -56,18 +60,18 @@ def test_upsamplers_are_learnable_transposed_convs():
     for up in (neck.upscore2, neck.upscore_pool4):
         assert isinstance(up, torch.nn.ConvTranspose2d)
         assert up.bias is None and up.weight.requires_grad
-        assert (up.kernel_size, up.stride, up.padding) == ((4, 4), (2, 2),
-                                                           (1, 1))
+        assert (up.kernel_size, up.stride, up.padding) == ((4, 4), (2, 2), (1,
+                                                                            1))
     neck(_levels((21, 26), (11, 13), (6, 7)))[0].sum().backward()
     assert neck.upscore2.weight.grad.abs().sum() > 0
 
 
-@pytest.mark.parametrize('mode, stride', [('32s', 32), ('16s', 16),
-                                          ('8s', 8)])
+@pytest.mark.parametrize('mode, stride', [('32s', 32), ('16s', 16), ('8s', 8)])
 @pytest.mark.parametrize('size', [(45, 45), (33, 47)])
 def test_modes_output_strides_on_vgg_levels(mode, stride, size):
-    backbone = VGG16(channels=(4, 8, IN_CHANNELS[0], IN_CHANNELS[1], 16),
-                     fc_channels=IN_CHANNELS[2]).eval()
+    backbone = VGG16(
+        channels=(4, 8, IN_CHANNELS[0], IN_CHANNELS[1], 16),
+        fc_channels=IN_CHANNELS[2]).eval()
     neck = FCNSkipFusion(IN_CHANNELS, 5, mode=mode)
     out = neck(backbone(torch.randn(2, 3, *size)))
     assert len(out) == 1
@@ -75,8 +79,12 @@ def test_modes_output_strides_on_vgg_levels(mode, stride, size):
 
 
 def test_modes_build_only_their_layers():
-    names = {m: {n for n, _ in FCNSkipFusion(IN_CHANNELS, 3, mode=m)
-                 .named_children()} for m in ('32s', '16s', '8s')}
+    names = {
+        m:
+        {n
+         for n, _ in FCNSkipFusion(IN_CHANNELS, 3, mode=m).named_children()}
+        for m in ('32s', '16s', '8s')
+    }
     assert names['32s'] == {'score_fr'}
     assert names['16s'] == {'score_fr', 'upscore2', 'score_pool4'}
     assert names['8s'] == names['16s'] | {'upscore_pool4', 'score_pool3'}
@@ -111,8 +119,9 @@ def test_equal_sizes_are_added_without_upsampling():
     levels = _levels((9, 11), (9, 11), (9, 11))
     with torch.no_grad():
         out, = neck(levels)
-        expect = (neck.score_fr(levels[2]) + neck.score_pool4(levels[1]) +
-                  neck.score_pool3(levels[0]))
+        expect = (
+            neck.score_fr(levels[2]) + neck.score_pool4(levels[1]) +
+            neck.score_pool3(levels[0]))
     torch.testing.assert_close(out, expect)
 
 
@@ -122,8 +131,9 @@ def test_output_stride_16_levels_upsample_only_once():
     with torch.no_grad():
         out, = neck(levels)
         fused = neck.score_fr(levels[2]) + neck.score_pool4(levels[1])
-        expect = (neck.upscore_pool4(fused)[..., :9, :11] +
-                  neck.score_pool3(levels[0]))
+        expect = (
+            neck.upscore_pool4(fused)[..., :9, :11] +
+            neck.score_pool3(levels[0]))
     torch.testing.assert_close(out, expect)
 
 
@@ -144,8 +154,8 @@ def test_other_size_ratios_raise(sizes):
 def test_in_index_and_channel_check():
     neck = FCNSkipFusion(IN_CHANNELS, 3, in_index=(1, 2, 3))
     extra = torch.randn(2, 1, 50, 50)
-    assert neck((extra, ) + _levels((9, 9), (5, 5), (3, 3)))[0].shape == (
-        2, 3, 9, 9)
+    assert neck((extra, ) + _levels((9, 9), (5, 5), (3, 3)))[0].shape == (2, 3,
+                                                                          9, 9)
     with pytest.raises(ValueError, match='expected 16 channels, got 4'):
         FCNSkipFusion(IN_CHANNELS, 3)(_levels((9, 9), (5, 5), (3, 3))[::-1])
 

@@ -26,8 +26,8 @@ def test_each_bin_pools_to_its_grid():
     """The bin-b branch is constant on each cell of a b x b grid (away from
     the bilinear seams), and the 1x1 branch is constant everywhere."""
     torch.manual_seed(0)
-    neck = PyramidPooling(in_channels=4, channels=4, bins=(1, 2),
-                          norm_cfg=None).eval()
+    neck = PyramidPooling(
+        in_channels=4, channels=4, bins=(1, 2), norm_cfg=None).eval()
     x = torch.randn(1, 4, 24, 24)
     with torch.no_grad():
         out = neck((x, ))[0]

@@ -1,18 +1,16 @@
 """dense_crf and the DenseCRF postprocessor: what mean-field does on images
 whose answer is known, each option, and bad input."""
+import importlib
+
 import numpy as np
 import pytest
 import torch
-
-import importlib
-
 import torch.nn.functional as F
 
 from segplug.models.postprocessors import DenseCRF, dense_crf
 
 # the module (the package exports the function under the same name)
-crf_module = importlib.import_module(
-    'segplug.models.postprocessors.dense_crf')
+crf_module = importlib.import_module('segplug.models.postprocessors.dense_crf')
 
 
 def _two_regions(h=40, w=50, noise=0.25, seed=0):
@@ -45,10 +43,9 @@ def test_colour_edges_stop_the_smoothing():
     probs, image, truth = _two_regions(noise=0.0)
     # the network is unsure in a 6-pixel strip right of the edge
     probs[:, :, 25:31] = torch.tensor([0.55, 0.45])[:, None, None]
-    with_edges = dense_crf(probs, image, bi_xy_std=20., bi_rgb_std=10.,
-                           pos_weight=0.)
-    blind = dense_crf(probs, image, bi_weight=0., pos_weight=3.,
-                      pos_xy_std=3.)
+    with_edges = dense_crf(
+        probs, image, bi_xy_std=20., bi_rgb_std=10., pos_weight=0.)
+    blind = dense_crf(probs, image, bi_weight=0., pos_weight=3., pos_xy_std=3.)
     assert (with_edges.argmax(0) == truth).all()
     assert (blind.argmax(0)[:, 25:31] == 0).any()
 
@@ -63,8 +60,9 @@ def test_smoothness_kernel_is_the_normalised_truncated_gaussian(
     kernel = crf_module._SmoothnessKernel(h, w, c, std, 'cpu')
     assert kernel.tile_rows == (12 if tile_bytes == 1 else h)
     g = torch.Generator().manual_seed(0)
-    values, out = torch.rand(h * w, c, generator=g), torch.rand(
-        h * w, c, generator=g)
+    values, out = torch.rand(
+        h * w, c, generator=g), torch.rand(
+            h * w, c, generator=g)
     weight = torch.rand(h * w, 1, generator=g)
     expected = out.clone()
     kernel.add_to(out, values, weight * kernel.norm)
@@ -74,8 +72,8 @@ def test_smoothness_kernel_is_the_normalised_truncated_gaussian(
     g2 = (g1[:, None] * g1[None]).expand(c, 1, 7, 7)
     mass = F.conv2d(torch.ones(1, 1, h, w), g2[:1], padding=3)
     norm = mass.rsqrt().view(h * w, 1)
-    blurred = F.conv2d((values * norm).t().reshape(1, c, h, w), g2,
-                       padding=3, groups=c)
+    blurred = F.conv2d(
+        (values * norm).t().reshape(1, c, h, w), g2, padding=3, groups=c)
     expected += weight * norm * blurred.view(c, h * w).t()
     torch.testing.assert_close(out, expected)
     torch.testing.assert_close(kernel.norm, norm)
@@ -98,9 +96,14 @@ def test_zero_weights_keep_the_unary():
 def test_more_iterations_and_weight_smooth_more():
     probs, image, truth = _two_regions(noise=0.35, seed=1)
     errors = [
-        int((dense_crf(probs, image, num_iters=n, bi_weight=w,
-                       bi_xy_std=20., bi_rgb_std=10.).argmax(0) !=
-             truth).sum()) for n, w in ((1, 1.), (5, 1.), (5, 4.))
+        int((dense_crf(
+            probs,
+            image,
+            num_iters=n,
+            bi_weight=w,
+            bi_xy_std=20.,
+            bi_rgb_std=10.).argmax(0) != truth).sum())
+        for n, w in ((1, 1.), (5, 1.), (5, 4.))
     ]
     assert errors[0] > errors[1] > errors[2]
 
@@ -113,36 +116,41 @@ def test_numpy_and_float_images_agree_and_bgr_nearly():
     torch.testing.assert_close(dense_crf(probs, image.float()), q)
     # the kernel treats the channels alike; its lattice embedding does not
     # quite (measured max difference 0.0045)
-    torch.testing.assert_close(dense_crf(probs, image.flip(-1)), q,
-                               rtol=0, atol=0.01)
+    torch.testing.assert_close(
+        dense_crf(probs, image.flip(-1)), q, rtol=0, atol=0.01)
 
 
 def test_postprocessor_wraps_the_function_with_the_paper_defaults():
     probs, image, _ = _two_regions()
     crf = DenseCRF()
-    assert crf.cfg == dict(num_iters=10, bi_weight=4.0, bi_xy_std=121.0,
-                           bi_rgb_std=5.0, pos_weight=3.0, pos_xy_std=3.0,
-                           min_prob=1e-5)
+    assert crf.cfg == dict(
+        num_iters=10,
+        bi_weight=4.0,
+        bi_xy_std=121.0,
+        bi_rgb_std=5.0,
+        pos_weight=3.0,
+        pos_xy_std=3.0,
+        min_prob=1e-5)
     torch.testing.assert_close(crf(probs, image), dense_crf(probs, image))
     assert 'bi_xy_std=121.0' in repr(crf)
 
 
 @pytest.mark.parametrize('probs,image,match', [
-    (torch.full((2, 4, 5), 0.5), torch.zeros(4, 6, 3),
-     r'image is \(4, 6\) but the probabilities are \(4, 5\)'),
-    (torch.full((2, 4, 5), 0.5), torch.zeros(4, 5),
-     r'expected an RGB image of shape \(H, W, 3\), got \(4, 5\)'),
+    (torch.full((2, 4, 5), 0.5), torch.zeros(
+        4, 6, 3), r'image is \(4, 6\) but the probabilities are \(4, 5\)'),
+    (torch.full((2, 4, 5), 0.5), torch.zeros(
+        4, 5), r'expected an RGB image of shape \(H, W, 3\), got \(4, 5\)'),
     (torch.full((2, 4, 5), 0.5), torch.zeros(4, 5, 4),
      r'expected an RGB image of shape \(H, W, 3\), got \(4, 5, 4\)'),
-    (torch.full((4, 5), 0.5), torch.zeros(4, 5, 3),
-     r'expected probabilities of shape \(C, H, W\)'),
-    (torch.full((2, 4, 5), float('nan')), torch.zeros(4, 5, 3),
-     'probabilities contain NaN'),
-    (torch.full((2, 4, 5), 0.6), torch.zeros(4, 5, 3),
-     'must sum to 1 over the classes'),
+    (torch.full((4, 5), 0.5), torch.zeros(
+        4, 5, 3), r'expected probabilities of shape \(C, H, W\)'),
+    (torch.full((2, 4, 5), float('nan')), torch.zeros(
+        4, 5, 3), 'probabilities contain NaN'),
+    (torch.full((2, 4, 5), 0.6), torch.zeros(
+        4, 5, 3), 'must sum to 1 over the classes'),
     (torch.randn(2, 4, 5), torch.zeros(4, 5, 3), 'must be >= 0|sum to 1'),
-    (torch.full((2, 4, 5), 0.5), torch.full((4, 5, 3), float('inf')),
-     'image contains NaN or inf'),
+    (torch.full((2, 4, 5), 0.5), torch.full(
+        (4, 5, 3), float('inf')), 'image contains NaN or inf'),
 ])
 def test_bad_inputs_raise_a_clear_error(probs, image, match):
     with pytest.raises(ValueError, match=match):
@@ -151,8 +159,9 @@ def test_bad_inputs_raise_a_clear_error(probs, image, match):
 
 def test_integer_probabilities_raise():
     with pytest.raises(TypeError, match='floating-point probabilities'):
-        dense_crf(torch.ones(1, 3, 3, dtype=torch.long),
-                  np.zeros((3, 3, 3), np.uint8))
+        dense_crf(
+            torch.ones(1, 3, 3, dtype=torch.long), np.zeros((3, 3, 3),
+                                                            np.uint8))
 
 
 @pytest.mark.parametrize('kwargs,error,match', [
@@ -172,12 +181,11 @@ def test_bad_settings_raise(kwargs, error, match):
         dense_crf(torch.full((2, 3, 3), 0.5), torch.zeros(3, 3, 3), **kwargs)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(),
-                    reason='needs a CUDA device (CI has none)')
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason='needs a CUDA device (CI has none)')
 def test_cuda_gives_the_cpu_labels():
     probs, image, _ = _two_regions(noise=0.35)
     cpu = dense_crf(probs, image, bi_xy_std=20., bi_rgb_std=10.)
-    gpu = dense_crf(probs.cuda(), image.cuda(), bi_xy_std=20.,
-                    bi_rgb_std=10.)
+    gpu = dense_crf(probs.cuda(), image.cuda(), bi_xy_std=20., bi_rgb_std=10.)
     assert gpu.is_cuda
     assert (gpu.argmax(0).cpu() == cpu.argmax(0)).float().mean() > 0.999

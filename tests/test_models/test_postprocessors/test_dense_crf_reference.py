@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from segplug.models.postprocessors import dense_crf
-
 from ...utils import load_tool
 
 MIN_AGREEMENT = 0.99
@@ -21,8 +20,8 @@ def bench(repo_root):
 
 
 def _agreement(bench, probs, image, num_iters, **kwargs):
-    ours = dense_crf(probs, torch.from_numpy(image), num_iters=num_iters,
-                     **kwargs)
+    ours = dense_crf(
+        probs, torch.from_numpy(image), num_iters=num_iters, **kwargs)
     ref = bench.reference_crf(probs.numpy(), image, num_iters, **kwargs)
     # a reference run that left the input alone would prove nothing
     changed = float((ref.argmax(0) != probs.argmax(0).numpy()).mean())
@@ -62,14 +61,28 @@ def _synthetic(kind, rng):
 
 @pytest.mark.parametrize('kind', ['discs', 'gradient'])
 @pytest.mark.parametrize('num_iters', [5, 10])
-@pytest.mark.parametrize('settings', [
-    dict(bi_weight=4., bi_xy_std=121., bi_rgb_std=5., pos_weight=3.,
-         pos_xy_std=3.),  # DeepLab v1 LargeFOV
-    dict(bi_weight=4., bi_xy_std=67., bi_rgb_std=3., pos_weight=3.,
-         pos_xy_std=1.),  # DeepLab v2 ResNet-101
-    dict(bi_weight=10., bi_xy_std=20., bi_rgb_std=13., pos_weight=3.,
-         pos_xy_std=3.),
-])
+@pytest.mark.parametrize(
+    'settings',
+    [
+        dict(
+            bi_weight=4.,
+            bi_xy_std=121.,
+            bi_rgb_std=5.,
+            pos_weight=3.,
+            pos_xy_std=3.),  # DeepLab v1 LargeFOV
+        dict(
+            bi_weight=4.,
+            bi_xy_std=67.,
+            bi_rgb_std=3.,
+            pos_weight=3.,
+            pos_xy_std=1.),  # DeepLab v2 ResNet-101
+        dict(
+            bi_weight=10.,
+            bi_xy_std=20.,
+            bi_rgb_std=13.,
+            pos_weight=3.,
+            pos_xy_std=3.),
+    ])
 def test_synthetic_images(bench, kind, num_iters, settings):
     probs, image = _synthetic(kind, np.random.default_rng(0))
     agree, changed = _agreement(bench, probs, image, num_iters, **settings)

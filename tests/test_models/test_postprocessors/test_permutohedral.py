@@ -3,8 +3,7 @@ its linearity and symmetry, and bad input."""
 import pytest
 import torch
 
-from segplug.models.postprocessors import PermutohedralLattice
-from segplug.models.postprocessors import permutohedral
+from segplug.models.postprocessors import PermutohedralLattice, permutohedral
 
 
 def _kernel_fit(dim, n=20000, centres=10, seed=0):
@@ -32,12 +31,13 @@ def _kernel_fit(dim, n=20000, centres=10, seed=0):
     return sum(stds) / centres, sum(l1s) / centres
 
 
-@pytest.mark.parametrize('dim,std_range,max_l1', [
-    (2, (0.97, 1.05), 0.12),  # measured 1.008, 0.087
-    (5, (1.07, 1.17), 0.32),  # measured 1.118, 0.270
-])
-def test_impulse_response_is_close_to_a_unit_gaussian(dim, std_range,
-                                                      max_l1):
+@pytest.mark.parametrize(
+    'dim,std_range,max_l1',
+    [
+        (2, (0.97, 1.05), 0.12),  # measured 1.008, 0.087
+        (5, (1.07, 1.17), 0.32),  # measured 1.118, 0.270
+    ])
+def test_impulse_response_is_close_to_a_unit_gaussian(dim, std_range, max_l1):
     std, l1 = _kernel_fit(dim)
     assert std_range[0] <= std <= std_range[1], std
     assert l1 <= max_l1, l1
@@ -77,8 +77,8 @@ def test_normalize_gives_the_symmetrically_normalised_kernel():
     scaled = PermutohedralLattice(feats)
     returned = scaled.normalize_(3.0)
     torch.testing.assert_close(returned, norm, rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(scaled.filter(values), expected, rtol=1e-4,
-                               atol=1e-5)
+    torch.testing.assert_close(
+        scaled.filter(values), expected, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize('shape', [(10, ), (10, 0), (2, 3, 4)])
@@ -97,8 +97,9 @@ def test_int64_keys_give_the_int32_keys_result(monkeypatch):
     # typical feature ranges pack the vertex keys into int32; wider ones
     # fall back to int64, which must build the same lattice
     g = torch.Generator().manual_seed(4)
-    feats, values = torch.rand(3000, 5, generator=g) * 6, torch.rand(
-        3000, 4, generator=g)
+    feats, values = torch.rand(
+        3000, 5, generator=g) * 6, torch.rand(
+            3000, 4, generator=g)
     small = PermutohedralLattice(feats)
     monkeypatch.setattr(permutohedral, '_INT32_KEYS', 0)
     wide = PermutohedralLattice(feats)
@@ -109,8 +110,9 @@ def test_int64_keys_give_the_int32_keys_result(monkeypatch):
 def test_slicing_in_chunks_gives_the_whole_result(monkeypatch):
     g = torch.Generator().manual_seed(5)
     feats = torch.rand(300, 3, generator=g) * 3
-    values, add = torch.rand(300, 2, generator=g), torch.rand(
-        300, 2, generator=g)
+    values, add = torch.rand(
+        300, 2, generator=g), torch.rand(
+            300, 2, generator=g)
     lattice = PermutohedralLattice(feats)
     whole = lattice.filter(values, add=add)
     torch.testing.assert_close(whole, lattice.filter(values) + add)
@@ -127,12 +129,13 @@ def test_a_feature_range_too_wide_to_index_raises():
         PermutohedralLattice(feats)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(),
-                    reason='needs a CUDA device (CI has none)')
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason='needs a CUDA device (CI has none)')
 def test_cuda_matches_cpu():
     g = torch.Generator().manual_seed(3)
-    feats, values = torch.rand(2000, 5, generator=g) * 4, torch.rand(
-        2000, 3, generator=g)
+    feats, values = torch.rand(
+        2000, 5, generator=g) * 4, torch.rand(
+            2000, 3, generator=g)
     cpu = PermutohedralLattice(feats).filter(values)
     gpu = PermutohedralLattice(feats.cuda()).filter(values.cuda())
     torch.testing.assert_close(gpu.cpu(), cpu, rtol=1e-4, atol=1e-4)

@@ -3,9 +3,9 @@ TorchRoIExtractor against mmdet's SingleRoIExtractor."""
 import pytest
 import torch
 from mmcv.ops import RoIAlign as MmcvRoIAlign
-from mmengine.registry import DefaultScope
 from mmdet.models.roi_heads.roi_extractors import SingleRoIExtractor
 from mmdet.registry import MODELS
+from mmengine.registry import DefaultScope
 
 from segplug.models.roi_extractors import (GatherRoIAlign, TorchRoIExtractor,
                                            gather_roi_align)
@@ -18,10 +18,11 @@ def _rois(num, batch, span, max_size, seed=0):
     xy = torch.rand(num, 2, generator=g) * (span + 30) - 15
     wh = torch.rand(num, 2, generator=g) * max_size
     wh[:2] = 0
-    rois = torch.cat([torch.randint(0, batch, (num, 1), generator=g).float(),
-                      xy, xy + wh], 1)
-    rois[3, 1:] = torch.tensor([span + 40., span + 40., span + 60.,
-                                span + 70.])
+    rois = torch.cat(
+        [torch.randint(0, batch,
+                       (num, 1), generator=g).float(), xy, xy + wh], 1)
+    rois[3,
+         1:] = torch.tensor([span + 40., span + 40., span + 60., span + 70.])
     return rois
 
 
@@ -70,10 +71,12 @@ def _build(cfg):
 
 
 def _extractor(kind):
-    return _build(dict(
-        type=kind, roi_layer=dict(type='RoIAlign', output_size=7,
-                                  sampling_ratio=0),
-        out_channels=6, featmap_strides=[4, 8, 16, 32]))
+    return _build(
+        dict(
+            type=kind,
+            roi_layer=dict(type='RoIAlign', output_size=7, sampling_ratio=0),
+            out_channels=6,
+            featmap_strides=[4, 8, 16, 32]))
 
 
 def test_extractor_equals_mmdets_on_an_fpn():
@@ -81,8 +84,7 @@ def test_extractor_equals_mmdets_on_an_fpn():
         'SingleRoIExtractor')
     assert isinstance(ours, TorchRoIExtractor)
     assert type(ref) is SingleRoIExtractor
-    assert all(
-        isinstance(layer, GatherRoIAlign) for layer in ours.roi_layers)
+    assert all(isinstance(layer, GatherRoIAlign) for layer in ours.roi_layers)
     feats = tuple(
         torch.randn(2, 6, 256 // s, 256 // s, requires_grad=True)
         for s in (4, 8, 16, 32))
@@ -102,6 +104,9 @@ def test_extractor_equals_mmdets_on_an_fpn():
 
 def test_extractor_names_an_roi_layer_it_cannot_run():
     with pytest.raises(ValueError, match="roi_layer type 'RoIPool'"):
-        _build(dict(type='TorchRoIExtractor',
-                          roi_layer=dict(type='RoIPool', output_size=7),
-                          out_channels=6, featmap_strides=[4]))
+        _build(
+            dict(
+                type='TorchRoIExtractor',
+                roi_layer=dict(type='RoIPool', output_size=7),
+                out_channels=6,
+                featmap_strides=[4]))

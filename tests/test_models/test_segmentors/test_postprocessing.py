@@ -30,16 +30,26 @@ class _Spy(nn.Module):
 def _model(postprocessor=dict(type='DenseCRF', num_iters=2), num_classes=2):
     init_default_scope('mmseg')
     torch.manual_seed(0)
-    model = MODELS.build(dict(
-        type='SegplugEncoderDecoder',
-        data_preprocessor=dict(
-            type='SegDataPreProcessor', mean=[100., 110., 120.],
-            std=[50., 60., 70.], bgr_to_rgb=True),
-        backbone=dict(type='UNetEncoder', base_channels=4, num_levels=2,
-                      padding='same'),
-        decode_head=dict(type='UNetHead', in_channels=(4, 8), channels=4,
-                         num_classes=num_classes, padding='same'),
-        postprocessor=postprocessor))
+    model = MODELS.build(
+        dict(
+            type='SegplugEncoderDecoder',
+            data_preprocessor=dict(
+                type='SegDataPreProcessor',
+                mean=[100., 110., 120.],
+                std=[50., 60., 70.],
+                bgr_to_rgb=True),
+            backbone=dict(
+                type='UNetEncoder',
+                base_channels=4,
+                num_levels=2,
+                padding='same'),
+            decode_head=dict(
+                type='UNetHead',
+                in_channels=(4, 8),
+                channels=4,
+                num_classes=num_classes,
+                padding='same'),
+            postprocessor=postprocessor))
     model.init_weights()
     model.eval()
     if model.postprocessor is not None:
@@ -56,9 +66,13 @@ def _image_file(tmp_path, h=24, w=30, name='a.png'):
 
 
 def _sample(path, h, w, **meta):
-    return SegDataSample(metainfo=dict(
-        img_path=path, ori_shape=(h, w), img_shape=(h, w),
-        pad_shape=(h, w), **meta))
+    return SegDataSample(
+        metainfo=dict(
+            img_path=path,
+            ori_shape=(h, w),
+            img_shape=(h, w),
+            pad_shape=(h, w),
+            **meta))
 
 
 @torch.no_grad()
@@ -96,8 +110,7 @@ def test_arrays_without_a_file_use_the_unnormalised_input():
     inputs = (rgb - model.data_preprocessor.mean) / model.data_preprocessor.std
     model.predict(inputs[None])  # no data samples at all
     (_, image), = model.postprocessor.calls
-    torch.testing.assert_close(image, rgb.permute(1, 2, 0), atol=1e-3,
-                               rtol=0)
+    torch.testing.assert_close(image, rgb.permute(1, 2, 0), atol=1e-3, rtol=0)
 
 
 def test_unnormalised_input_undoes_padding_flip_and_resize():
@@ -106,8 +119,11 @@ def test_unnormalised_input_undoes_padding_flip_and_resize():
     norm = (rgb.flip(-1) - model.data_preprocessor.mean) / \
         model.data_preprocessor.std
     padded = torch.nn.functional.pad(norm, (0, 4, 0, 6))
-    meta = dict(img_shape=(10, 12), ori_shape=(20, 24), flip=True,
-                flip_direction='horizontal')
+    meta = dict(
+        img_shape=(10, 12),
+        ori_shape=(20, 24),
+        flip=True,
+        flip_direction='horizontal')
     out = unnormalized_input(padded, meta, model.data_preprocessor)
     assert out.shape == (20, 24, 3)
     expected = torch.nn.functional.interpolate(
@@ -126,15 +142,19 @@ def test_one_channel_heads_give_background_and_foreground():
 
 def test_missing_corrupt_or_mismatched_original_images(tmp_path):
     path, _ = _image_file(tmp_path)
-    with pytest.raises(FileNotFoundError, match='cannot read the original '
-                       'image .*missing.png'):
+    with pytest.raises(
+            FileNotFoundError,
+            match='cannot read the original '
+            'image .*missing.png'):
         load_original_image(str(tmp_path / 'missing.png'), (24, 30))
     bad = tmp_path / 'bad.png'
     bad.write_bytes(b'not an image')
     with pytest.raises(ValueError, match='bad.png is not a readable image'):
         load_original_image(str(bad), (24, 30))
-    with pytest.raises(ValueError, match=r'is \(24, 30\) but the prediction '
-                       r'is \(20, 30\)'):
+    with pytest.raises(
+            ValueError,
+            match=r'is \(24, 30\) but the prediction '
+            r'is \(20, 30\)'):
         load_original_image(path, (20, 30))
 
 
@@ -147,14 +167,16 @@ def test_tta_postprocesses_the_merged_probabilities_once(tmp_path):
     tta = MODELS.build(dict(type='SegplugTTAModel', module=model))
     assert tta.postprocessor is spy and not model.run_postprocessor
     views = [
-        dict(inputs=[torch.rand(3, 24, 30)],
-             data_samples=[_sample(path, 24, 30, flip=flip,
-                                   flip_direction='horizontal')])
-        for flip in (False, True)
+        dict(
+            inputs=[torch.rand(3, 24, 30)],
+            data_samples=[
+                _sample(path, 24, 30, flip=flip, flip_direction='horizontal')
+            ]) for flip in (False, True)
     ]
-    merged = tta.test_step(dict(inputs=[v['inputs'] for v in views],
-                                data_samples=[v['data_samples']
-                                              for v in views]))
+    merged = tta.test_step(
+        dict(
+            inputs=[v['inputs'] for v in views],
+            data_samples=[v['data_samples'] for v in views]))
     (probs, image), = spy.calls
     assert torch.equal(image, torch.from_numpy(rgb))
     torch.testing.assert_close(probs.sum(0), torch.ones(24, 30))
@@ -168,7 +190,7 @@ def test_without_a_postprocessor_nothing_changes(tmp_path):
     path, _ = _image_file(tmp_path)
     model = _model(postprocessor=None)
     with torch.no_grad():
-        result = model.predict(torch.rand(1, 3, 24, 30),
-                               [_sample(path, 24, 30)])[0]
+        result = model.predict(
+            torch.rand(1, 3, 24, 30), [_sample(path, 24, 30)])[0]
     assert torch.equal(result.pred_sem_seg.data,
                        result.seg_logits.data.argmax(0, keepdim=True))

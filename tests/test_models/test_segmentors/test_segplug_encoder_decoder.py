@@ -11,14 +11,23 @@ import segplug  # noqa: F401
 def _unet(test_cfg, padding='same', **kwargs):
     init_default_scope('mmseg')
     torch.manual_seed(0)
-    model = MODELS.build(dict(
-        type='SegplugEncoderDecoder', **kwargs,
-        data_preprocessor=dict(type='SegDataPreProcessor'),
-        backbone=dict(type='UNetEncoder', base_channels=4, num_levels=3,
-                      padding=padding),
-        decode_head=dict(type='UNetHead', in_channels=(4, 8, 16), channels=4,
-                         num_classes=3, padding=padding),
-        test_cfg=test_cfg))
+    model = MODELS.build(
+        dict(
+            type='SegplugEncoderDecoder',
+            **kwargs,
+            data_preprocessor=dict(type='SegDataPreProcessor'),
+            backbone=dict(
+                type='UNetEncoder',
+                base_channels=4,
+                num_levels=3,
+                padding=padding),
+            decode_head=dict(
+                type='UNetHead',
+                in_channels=(4, 8, 16),
+                channels=4,
+                num_classes=3,
+                padding=padding),
+            test_cfg=test_cfg))
     model.init_weights()
     return model.eval()
 
@@ -42,8 +51,9 @@ def test_valid_unet_predicts_full_images_by_tiles():
     from segplug.models.utils.unet_sizes import unet_output_size
     out = unet_output_size(60, 3)
     margin = (60 - out) // 2
-    model = _unet(dict(mode='overlap_tile', tile_size=out, margin=margin),
-                  padding='valid')
+    model = _unet(
+        dict(mode='overlap_tile', tile_size=out, margin=margin),
+        padding='valid')
     x = torch.randn(1, 3, 50, 70)
     logits = model.inference(x, [dict(ori_shape=(50, 70))])
     assert logits.shape == (1, 3, 50, 70)
@@ -73,8 +83,8 @@ def test_channels_last_gives_the_same_numbers_and_stays_channels_last():
     inputs = torch.randn(2, 3, 32, 32)
     samples = []
     for _ in range(2):
-        sample = SegDataSample(metainfo=dict(img_shape=(32, 32),
-                                             pad_shape=(32, 32)))
+        sample = SegDataSample(
+            metainfo=dict(img_shape=(32, 32), pad_shape=(32, 32)))
         sample.gt_sem_seg = PixelData(
             data=torch.arange(32 * 32).view(1, 32, 32) % 3)
         samples.append(sample)
