@@ -16,17 +16,15 @@ way; only the order of floating-point sums differs.
 Everything is plain tensor operations and runs unchanged on CPU and CUDA.
 """
 import math
-from typing import List, Optional
+from typing import Optional
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-# int64 headroom for packing a vertex key into one integer, and the key
-# range that int32 keys (a faster sort) take
-_MAX_PACKED = 2**62
-_INT32_KEYS = 2**31
+from .lattice_keys import LatticeKeys
+
 # bytes of one chunk of sliced values (see filter)
 _CHUNK_BYTES = 4 * 2**20
 
@@ -51,7 +49,7 @@ class PermutohedralLattice:
         elevated = self._elevate(features.float().t().contiguous())
         rem0, rank = self._enclosing_simplex(elevated)
         bary = self._barycentric_weights(elevated, rem0, rank)
-        keys = _KeyPacking(rem0[:self.dim].long(), self.dim)
+        keys = LatticeKeys(rem0[:self.dim].long(), self.dim)
         uniq, perm, starts, vertex = self._number_vertices(
             self._vertex_keys(keys, rank))
         self.num_vertices = uniq.numel()
@@ -110,13 +108,13 @@ class PermutohedralLattice:
         bary[0] += 1.0 + bary[d + 1]
         return bary[:d + 1]
 
-    def _vertex_keys(self, keys: '_KeyPacking', rank: Tensor) -> Tensor:
+    def _vertex_keys(self, keys: LatticeKeys, rank: Tensor) -> Tensor:
         """The key of vertex r of every point, entry r * N + point.
 
         Vertex r of the simplex is rem0 + canonical[r, rank] with
         canonical[r, j] = r - (d+1) [j > d - r], i.e. rem0 + r, less d+1 on
         the coordinates with rank > d - r. Keys are linear in the
-        coordinates (see _KeyPacking), so these offsets add up per point.
+        coordinates (see LatticeKeys), so these offsets add up per point.
         """
         d, n = self.dim, self.num_points
         steps = torch.zeros(d + 2, n, dtype=torch.long, device=rank.device)
@@ -160,7 +158,7 @@ class PermutohedralLattice:
         self._splat_index = perm.to(self._index_dtype).remainder_(n)
         self._splat_offsets = starts.to(self._index_dtype)
 
-    def _neighbours(self, keys: '_KeyPacking', uniq: Tensor):
+    def _neighbours(self, keys: LatticeKeys, uniq: Tensor):
         """(pos, found), each (d+1, M): for each axis j and vertex, where in
         ``uniq`` its neighbour along j (key -1 everywhere except +d at j)
         is, and whether the lattice has it."""
@@ -264,77 +262,3 @@ def _searchsorted(sorted_keys: Tensor, queries: Tensor) -> Tensor:
         return torch.searchsorted(sorted_keys, queries)
     return torch.from_numpy(
         np.searchsorted(sorted_keys.numpy(), queries.numpy()))
-
-
-class _KeyPacking:
-    """One integer key per lattice point, linear in its coordinates and
-    dense enough for int32 on typical images.
-
-    Lattice points have all coordinates congruent modulo d+1, so the first
-    d coordinates c are mapped to integers z with z_p = c_p and z_i = (c_i -
-    c_p) / (d+1) for a pivot p (a basis of the lattice), and packed in mixed
-    radix. Packing all d coordinates directly would waste a factor d+1 in
-    every coordinate but the first. The pivot is the coordinate that gives
-    the smallest key range. Each digit has room for every vertex and its
-    blur neighbours around ``rem0``, the remainder-0 points (d, N).
-    """
-
-    def __init__(self, rem0: Tensor, d: int):
-        self.dim = d
-        dp1 = d + 1
-        lows, highs = rem0.amin(1).tolist(), rem0.amax(1).tolist()
-        best = None
-        for p in range(d):
-            # digit ranges: z_p = c_p; the others from the exact range of
-            # c_i - c_p (correlated coordinates give small ones)
-            diff = rem0 - rem0[p]
-            z_lows = [v // dp1 for v in diff.amin(1).tolist()]
-            z_highs = [v // dp1 for v in diff.amax(1).tolist()]
-            z_lows[p], z_highs[p] = lows[p], highs[p]
-            # z_p moves by at most d (vertex) plus d+1 (neighbour), the
-            # others by one each
-            margin = [2 * dp1 if i == p else 2 for i in range(d)]
-            extent = [
-                hi - lo + 2 * mg + 1
-                for lo, hi, mg in zip(z_lows, z_highs, margin)
-            ]
-            total = math.prod(extent)
-            if best is None or total < best[0]:
-                best = (total, p, [lo - mg
-                                   for lo, mg in zip(z_lows, margin)], extent)
-            if total < _INT32_KEYS:
-                break  # small enough for int32 keys
-        total, self.pivot, offset, extent = best
-        if total >= _MAX_PACKED:
-            raise ValueError('PermutohedralLattice: features span too many '
-                             'lattice cells to index; expected a smaller '
-                             'range or larger standard deviations')
-        self.dtype = torch.int32 if total < _INT32_KEYS else torch.long
-        self.strides = [math.prod(extent[:i]) for i in range(d)]
-        # key = sum_i (z_i - offset_i) stride_i, as one exact division:
-        # (d+1) z_i = c_i - c_p for i != p
-        p, strides = self.pivot, self.strides
-        coef = list(strides)
-        coef[p] = dp1 * strides[p] - (sum(strides) - strides[p])
-        scaled = rem0[0] * coef[0]
-        for i in range(1, d):
-            scaled += rem0[i] * coef[i]
-        self.base = scaled.div_(
-            dp1, rounding_mode='floor').sub_(
-                sum(o * st for o, st in zip(offset, strides)))
-        #: the key's change when coordinate i drops by d+1 (a canonical
-        #: offset) and when all coordinates rise by one
-        self.drops = torch.tensor([
-            self.change([-dp1 if k == i else 0 for k in range(d)])
-            for i in range(d)
-        ],
-                                  dtype=torch.long,
-                                  device=rem0.device)
-        self.raise_all = self.change([1] * d)
-
-    def change(self, step: List[int]) -> int:
-        """The key's change for a lattice vector ``step`` (d ints)."""
-        p = self.pivot
-        dz = [(s - step[p]) // (self.dim + 1) for s in step]
-        dz[p] = step[p]
-        return sum(a * b for a, b in zip(dz, self.strides))

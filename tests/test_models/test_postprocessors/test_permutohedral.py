@@ -3,7 +3,8 @@ its linearity and symmetry, and bad input."""
 import pytest
 import torch
 
-from segplug.models.postprocessors import PermutohedralLattice, permutohedral
+from segplug.models.postprocessors import (PermutohedralLattice, lattice_keys,
+                                           permutohedral)
 
 
 def _kernel_fit(dim, n=20000, centres=10, seed=0):
@@ -97,11 +98,10 @@ def test_int64_keys_give_the_int32_keys_result(monkeypatch):
     # typical feature ranges pack the vertex keys into int32; wider ones
     # fall back to int64, which must build the same lattice
     g = torch.Generator().manual_seed(4)
-    feats, values = torch.rand(
-        3000, 5, generator=g) * 6, torch.rand(
-            3000, 4, generator=g)
+    feats = torch.rand(3000, 5, generator=g) * 6
+    values = torch.rand(3000, 4, generator=g)
     small = PermutohedralLattice(feats)
-    monkeypatch.setattr(permutohedral, '_INT32_KEYS', 0)
+    monkeypatch.setattr(lattice_keys, '_INT32_KEYS', 0)
     wide = PermutohedralLattice(feats)
     assert wide.num_vertices == small.num_vertices
     assert torch.equal(wide.filter(values), small.filter(values))
@@ -110,9 +110,8 @@ def test_int64_keys_give_the_int32_keys_result(monkeypatch):
 def test_slicing_in_chunks_gives_the_whole_result(monkeypatch):
     g = torch.Generator().manual_seed(5)
     feats = torch.rand(300, 3, generator=g) * 3
-    values, add = torch.rand(
-        300, 2, generator=g), torch.rand(
-            300, 2, generator=g)
+    values = torch.rand(300, 2, generator=g)
+    add = torch.rand(300, 2, generator=g)
     lattice = PermutohedralLattice(feats)
     whole = lattice.filter(values, add=add)
     torch.testing.assert_close(whole, lattice.filter(values) + add)
