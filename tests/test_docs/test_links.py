@@ -7,11 +7,10 @@ import re
 import pytest
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-PAGES = sorted(
-    [osp.join(ROOT, name) for name in ('README.md', 'CONTRIBUTING.md',
-                                       'CHANGELOG.md')] +
-    glob.glob(osp.join(ROOT, 'docs', '*.md')) +
-    glob.glob(osp.join(ROOT, 'configs', '*', 'README.md')))
+TOP_PAGES = ('README.md', 'CONTRIBUTING.md', 'CHANGELOG.md')
+PAGES = sorted([osp.join(ROOT, name) for name in TOP_PAGES] +
+               glob.glob(osp.join(ROOT, 'docs', '*.md')) +
+               glob.glob(osp.join(ROOT, 'configs', '*', 'README.md')))
 LINK = re.compile(r'\[[^\]]*\]\(([^)\s]+)\)')
 
 
@@ -19,10 +18,8 @@ def _anchors(page: str) -> set:
     """GitHub's heading ids: lower case, punctuation dropped, spaces to -."""
     with open(page, encoding='utf-8') as f:
         headings = re.findall(r'^#+ (.+)$', f.read(), re.M)
-    return {
-        re.sub(r'[^\w\- ]', '', h.strip().lower()).replace(' ', '-')
-        for h in headings
-    }
+    ids = (re.sub(r'[^\w\- ]', '', h.strip().lower()) for h in headings)
+    return {i.replace(' ', '-') for i in ids}
 
 
 def _code_free(text: str) -> str:
