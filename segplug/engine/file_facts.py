@@ -13,11 +13,11 @@ import json
 import multiprocessing
 import os
 import os.path as osp
-import sys
 import tempfile
 import warnings
 from typing import Dict, Iterable, List, Optional, Tuple
 
+from ..utils.progress import progress
 from .file_check import inspect_file
 
 _VERSION = 1
@@ -111,19 +111,12 @@ def _inspect_all(keys: List[Key]) -> Iterable[dict]:
             or multiprocessing.current_process().daemon):
         yield from map(inspect_file, keys)
         return
-    bar = None
-    if sys.stderr.isatty():
-        from mmengine.utils import ProgressBar
-        print(f'data check: decoding {len(keys)} files', file=sys.stderr)
-        bar = ProgressBar(len(keys), file=sys.stderr)
     # fork: the workers need none of the parent's state re-imported
     with multiprocessing.get_context('fork').Pool(workers) as pool:
-        for facts in pool.imap(inspect_file, keys, chunksize=32):
-            if bar is not None:
-                bar.update()
-            yield facts
-    if bar is not None:
-        sys.stderr.write('\n')
+        yield from progress(
+            pool.imap(inspect_file, keys, chunksize=32),
+            total=len(keys),
+            desc=f'data check: decoding {len(keys)} files')
 
 
 def file_facts(keys: Iterable[Key],
