@@ -1,4 +1,5 @@
 """What a segmenter returns for one image, whatever runs the model."""
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
@@ -18,7 +19,7 @@ class SegPrediction:
     probs: Optional[np.ndarray] = None
 
 
-class Segmenter:
+class Segmenter(ABC):
     """The interface of segplug's inference backends (PyTorch, onnxruntime).
 
     Attributes:
@@ -28,8 +29,8 @@ class Segmenter:
     classes: Sequence[str]
     palette: List[List[int]]
 
+    @abstractmethod
     def predict(self,
                 images: List[np.ndarray],
                 with_probs: bool = False) -> List[SegPrediction]:
         """Predict BGR uint8 images (H, W, 3), of any and differing sizes."""
-        raise NotImplementedError
