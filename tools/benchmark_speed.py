@@ -27,76 +27,18 @@ torch threads waiting on a descheduled sibling slow every op many times.
 """
 import argparse
 import datetime
-import logging
-import os.path as osp
 
 import torch
-from mmengine.config import Config
-from mmengine.logging import MMLogger
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
-from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from segplug.converters import (MMSEG_HEADS, convert_mmseg_checkpoint,
-                                mmseg_config_file)
-from segplug.engine import sync_bn_to_bn
 from segplug.utils import interleaved, print_table, run_conditions
+from segplug.utils.mmseg_pairs import (NUM_CLASSES, PAIRS, build_pair,
+                                       forward_step)
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-PAIRS = {eq.model: eq for eq in MMSEG_HEADS.values()}
-NUM_CLASSES = 21
 MAX_DIFF = 1e-4
-# --tiny: ResNet-50-D8 widths -> a ResNet-18 with 16 base channels.
-TINY_WIDTHS = {48: 8, 256: 16, 512: 32, 1024: 64, 2048: 128, 4096: 256}
-WIDTH_KEYS = ('in_channels', 'channels', 'c1_in_channels', 'c1_channels',
-              'low_level_channels')
-
-
-def _shrink(cfg) -> None:
-    for key, value in cfg.items():
-        if key in WIDTH_KEYS:
-            cfg[key] = (
-                TINY_WIDTHS[value] if isinstance(value, int) else type(value)(
-                    TINY_WIDTHS[v] for v in value))
-        elif isinstance(value, dict):
-            _shrink(value)
-
-
-def build_model(path: str, tiny: bool) -> torch.nn.Module:
-    model = Config.fromfile(path).model
-    sync_bn_to_bn(model)
-    model.pretrained = None
-    model.decode_head.num_classes = NUM_CLASSES
-    model.auxiliary_head.num_classes = NUM_CLASSES
-    if tiny:
-        model.backbone.update(depth=18, stem_channels=16, base_channels=16)
-        for part in ('neck', 'decode_head', 'auxiliary_head'):
-            if part in model:
-                _shrink(model[part])
-    return MODELS.build(model)
-
-
-def init_quietly(model: torch.nn.Module) -> None:
-    """mmseg's initialisation, without mmengine's report of every tensor."""
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        model.init_weights()
-    finally:
-        logger.setLevel(level)
-
-
-def forward_step(model, x):
-    metas = [dict(img_shape=x.shape[2:], ori_shape=x.shape[2:])] * len(x)
-
-    def step():
-        with torch.no_grad():
-            return model.encode_decode(x, metas)
-
-    return step
 
 
 def train_step(model, x, labels):
@@ -118,12 +60,7 @@ def train_step(model, x, labels):
 
 def benchmark_pair(name, args, device):
     """Table rows for one model, or None when the outputs differ."""
-    equivalent = PAIRS[name]
-    torch.manual_seed(0)
-    theirs = build_model(mmseg_config_file(equivalent.mmseg_config), args.tiny)
-    init_quietly(theirs)
-    ours = build_model(osp.join(REPO, equivalent.segplug_config), args.tiny)
-    ours.load_state_dict(convert_mmseg_checkpoint(theirs.state_dict())[0])
+    ours, theirs = build_pair(name, args.tiny)
     models = [m.to(device).eval() for m in (ours, theirs)]
     x = torch.randn(1, 3, args.size, args.size, device=device)
     ref, out = (forward_step(m, x)() for m in (theirs, ours))

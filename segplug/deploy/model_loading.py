@@ -1,0 +1,47 @@
+"""Building the segmentor of a config and loading a checkpoint into it."""
+from mmengine.config import Config
+from torch import nn
+
+from ..engine import ConfigError
+from ..engine.trained_model import build_for_inference, load_trained_weights
+
+
+def check_semantic(cfg: Config) -> None:
+    """Raise ConfigError for what the exporter does not cover: mmdet
+    configs (Mask R-CNN) and models without a decode head."""
+    if cfg.get('default_scope') == 'mmdet':
+        raise ConfigError(
+            'export: mmdet configs (Mask R-CNN, instance segmentation) are '
+            'not supported; expected an mmseg (semantic) config')
+    model = cfg.get('model') or {}
+    if 'decode_head' not in model or 'backbone' not in model:
+        raise ConfigError(
+            'export: expected an mmseg encoder-decoder config (model with '
+            f"backbone and decode_head), got model type {model.get('type')}")
+    head = model['decode_head']
+    if isinstance(head, dict) and head.get('padding') == 'valid':
+        raise ConfigError(
+            "export: UNetHead padding='valid' predicts only the image "
+            "centre, which needs overlap-tile inference; export a 'same' "
+            'U-Net')
+
+
+def build_segmentor(cfg: Config) -> nn.Module:
+    """The config's segmentor for export, without pretrained weights, BN
+    for SyncBN, in eval mode."""
+    check_semantic(cfg)
+    return build_for_inference(cfg, 'mmseg')
+
+
+def load_segmentor(cfg: Config, checkpoint: str) -> nn.Module:
+    """Build the config's segmentor and load ``checkpoint`` into it (see
+    :func:`segplug.engine.trained_model.load_trained_weights`).
+
+    Raises:
+        ConfigError: no semantic mmseg config.
+        CheckpointError: the file is missing, no checkpoint, or does not
+            fit the model.
+    """
+    model = build_segmentor(cfg)
+    load_trained_weights(model, checkpoint)
+    return model

@@ -1,0 +1,86 @@
+"""segplug's onnxruntime inference backend."""
+import re
+from typing import List
+
+import numpy as np
+import torch
+
+from ..apis import Segmenter, SegPrediction
+from ..models.postprocessors import dense_crf
+from .parity import ort_session
+from .preprocess import preprocess, resize_logits
+from .sidecar import read_sidecar
+
+
+class OnnxSegmenter(Segmenter):
+    """Predict with a model that ``tools/export.py`` wrote, under
+    onnxruntime, with the pre- and post-processing mmseg's test pipeline
+    applies (read from the sidecar ``MODEL.onnx.json``).
+
+    Each image is resized as the config's test pipeline does, normalised,
+    put in the config's channel order and padded (to the exported shape of
+    a static model); the logits are cut back to the image, resized to its
+    own size (bilinear) and turned into probabilities (softmax). The dense
+    CRF runs where ``crf`` is set or the config had a postprocessor.
+
+    Args:
+        onnx_path (str): The exported model; its sidecar lies beside it.
+        crf (bool): Refine with the dense CRF, with the sidecar's settings
+            or :func:`segplug.models.postprocessors.dense_crf`'s defaults.
+            Default: False.
+        device (str): 'cpu', or 'cuda' / 'cuda:N' (onnxruntime's CUDA
+            provider, where the installed onnxruntime has it).
+            Default: 'cpu'.
+    """
+
+    def __init__(self, onnx_path: str, crf: bool = False, device: str = 'cpu'):
+        if device != 'cpu' and not re.fullmatch(r'cuda(:\d+)?', device):
+            raise ValueError(f"device: expected 'cpu', 'cuda' or 'cuda:N', "
+                             f'got {device!r}')
+        self.meta = read_sidecar(onnx_path)
+        if self.meta['output']['argmax']:
+            raise ValueError(f'{onnx_path} returns labels (--argmax); '
+                             'expected a model exported with logits')
+        self.classes = tuple(self.meta['classes'] or ())
+        self.palette = [list(c) for c in self.meta['palette'] or ()]
+        post = dict(self.meta.get('postprocessor') or {})
+        self.crf = None
+        if crf or post:
+            post.pop('type', None)
+            self.crf = post
+        self.session = ort_session(onnx_path)
+        if device != 'cpu':
+            index = int(device.partition(':')[2] or 0)
+            self.session.set_providers(
+                ['CUDAExecutionProvider', 'CPUExecutionProvider'],
+                [dict(device_id=index), {}])
+
+    def _probs(self, image: np.ndarray) -> torch.Tensor:
+        x, size = preprocess(image, self.meta)
+        logits = self.session.run(None, {'input': x})[0][0]
+        logits = resize_logits(logits, size, image.shape[:2],
+                               self.meta['align_corners'])
+        if logits.shape[0] == 1:
+            # a one-channel (sigmoid) head: background and foreground, as
+            # the CRF postprocessor sees it
+            fg = logits.float().sigmoid()
+            return torch.cat([1 - fg, fg])
+        return logits.float().softmax(0)
+
+    def predict(self,
+                images: List[np.ndarray],
+                with_probs: bool = False) -> List[SegPrediction]:
+        """BGR uint8 images (H, W, 3) of any sizes -> labels (H, W) int64
+        and, with ``with_probs``, probabilities (C, H, W) float32."""
+        results = []
+        for image in images:
+            probs = self._probs(image)
+            if self.crf is not None:
+                rgb = np.ascontiguousarray(image[..., ::-1])
+                probs = dense_crf(probs, rgb, **self.crf)
+            results.append(
+                SegPrediction(
+                    labels=probs.argmax(0).numpy().astype(np.int64),
+                    probs=probs.numpy().astype(np.float32)
+                    if with_probs else None))
+        return results
