@@ -41,13 +41,21 @@ $(STAMP): setup.cfg setup.py Makefile
 	$(PY) -c "import segplug, mmcv.ops, mmseg, mmdet; print('segplug set-up OK')"
 	touch $@
 
-# Synthetic shapes data -> train DeepLab v3+ on the CPU -> val mIoU and
-# prediction overlays in $(DEMO_DIR)/overlays.
+# Synthetic shapes data -> train DeepLab v3+ on the CPU -> val mIoU,
+# prediction overlays in $(DEMO_DIR)/overlays, the training curves and the
+# val confusion matrix next to them.
 demo: setup
 	$(PY) tools/make_shapes.py --out data/shapes
 	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir $(DEMO_DIR)
 	$(PY) tools/test.py $(DEMO_CONFIG) "$$(cat $(DEMO_DIR)/last_checkpoint)" \
 		--work-dir $(DEMO_DIR)/test --show-dir $(DEMO_DIR)/overlays
+	$(PY) tools/plot_logs.py $(DEMO_DIR) --out $(DEMO_DIR)/curves.png
+	$(PY) tools/confusion_matrix.py $(DEMO_CONFIG) \
+		"$$(cat $(DEMO_DIR)/last_checkpoint)" \
+		--out $(DEMO_DIR)/confusion_matrix.png
+	@echo "overlays: $(DEMO_DIR)/overlays"
+	@echo "training curves: $(DEMO_DIR)/curves.png"
+	@echo "confusion matrix: $(DEMO_DIR)/confusion_matrix.png"
 
 # The same data as COCO instances -> train a small Mask R-CNN on the CPU
 # (val bbox/segm AP at the end) -> predicted instances drawn on 8 val

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from ..utils.progress import progress
 from .palette import voc_palette
 
 # An index is the class _shape_polygon draws, so the names live with it.
@@ -222,7 +223,10 @@ def generate_shapes(out_dir: str,
     for split, names in splits.items():
         offset = 0 if split == 'train' else num_train
         images, annotations = [], []
-        for i, name in enumerate(names):
+        for i, name in progress(
+                enumerate(names),
+                total=len(names),
+                desc=f'shapes: writing {len(names)} {split} images'):
             img, label, objects = make_sample(offset + i, seed, size,
                                               max_objects)
             Image.fromarray(img).save(

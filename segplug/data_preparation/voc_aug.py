@@ -8,6 +8,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 from PIL import Image
 
+from ..utils.progress import progress
 from .palette import voc_palette
 
 VOC_TRAIN, VOC_VAL, TRAIN_AUG = 1464, 1449, 10582
@@ -78,7 +79,11 @@ def prepare_voc_aug(devkit: str, sbd: str, nproc: int = 2) -> str:
     jobs = [(osp.join(cls_dir, n + '.mat'), osp.join(out_dir, n + '.png'))
             for n in aug]
     with Pool(max(1, nproc)) as pool:
-        problems = [p for p in pool.map(_convert, jobs, chunksize=64) if p]
+        converted = progress(
+            pool.imap(_convert, jobs, chunksize=64),
+            total=len(jobs),
+            desc=f'SBD: converting {len(jobs)} labels')
+        problems = [p for p in converted if p]
     missing = [
         n for n in aug
         if not osp.isfile(osp.join(voc, 'JPEGImages', n + '.jpg'))

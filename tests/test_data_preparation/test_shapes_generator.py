@@ -1,5 +1,7 @@
+import io
 import json
 import os.path as osp
+import sys
 
 import numpy as np
 import pytest
@@ -109,3 +111,21 @@ def test_split_names_are_distinct(shapes_root, name):
         names = f.read().split()
     assert len(set(names)) == len(names)
     assert all(n.startswith(name) for n in names)
+
+
+class _Terminal(io.StringIO):
+
+    def isatty(self):
+        return True
+
+
+def test_quiet_off_a_terminal_with_a_bar_on_one(tmp_path, capsys, monkeypatch):
+    generate_shapes(str(tmp_path / 'a'), num_train=3, num_val=2, size=32)
+    assert capsys.readouterr().err == ''
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, 'stderr', terminal)
+    generate_shapes(str(tmp_path / 'b'), num_train=3, num_val=2, size=32)
+    text = terminal.getvalue()
+    assert 'shapes: writing 3 train images\n' in text
+    assert 'shapes: writing 2 val images\n' in text
+    assert '3/3' in text and '2/2' in text and 'ETA' in text

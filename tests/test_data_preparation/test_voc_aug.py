@@ -1,4 +1,5 @@
 """prepare_voc on small files in the real VOC 2012 + SBD layout."""
+import io
 import os
 import os.path as osp
 import subprocess
@@ -126,3 +127,25 @@ def test_cli_missing_sbd_is_one_line(tmp_path, repo_root):
     assert proc.returncode == 1
     assert proc.stderr.strip().startswith('error: folder not found')
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+class _Terminal(io.StringIO):
+
+    def isatty(self):
+        return True
+
+
+def test_quiet_off_a_terminal_with_a_bar_on_one(voc_layout, capsys,
+                                                monkeypatch):
+    devkit, sbd, _ = voc_layout
+    prepare_voc_aug(devkit, sbd, nproc=1)
+    assert capsys.readouterr().err == ''
+    for name in 'def':
+        os.remove(
+            osp.join(devkit, 'VOC2012/SegmentationClassAug', name + '.png'))
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, 'stderr', terminal)
+    prepare_voc_aug(devkit, sbd, nproc=1)
+    text = terminal.getvalue()
+    assert text.startswith('SBD: converting 3 labels\n')
+    assert '3/3' in text and 'ETA' in text
