@@ -6,6 +6,7 @@ from typing import Optional, Sequence
 
 from mmengine.config import Config, ConfigDict
 
+from ..apis.model_loading import dataset_meta
 from ..engine import ConfigError
 
 SIDECAR_VERSION = 1
@@ -45,20 +46,6 @@ def resize_step(cfg: Config) -> Optional[dict]:
     return None
 
 
-def dataset_metainfo(cfg: Config) -> dict:
-    """classes and palette: the test dataset's ``metainfo``, else its
-    class's ``METAINFO`` in mmseg's DATASETS registry."""
-    from mmseg.registry import DATASETS
-    dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
-    meta = dict(dataset.get('metainfo') or {})
-    if 'classes' not in meta or 'palette' not in meta:
-        dataset_cls = DATASETS.get(dataset.get('type', ''))
-        defaults = getattr(dataset_cls, 'METAINFO', {}) or {}
-        for key in ('classes', 'palette'):
-            meta.setdefault(key, defaults.get(key))
-    return _plain({k: meta.get(k) for k in ('classes', 'palette')})
-
-
 def build_sidecar(cfg: Config, model_file: str, shape: Sequence[int],
                   dynamic: bool, opset: int, argmax: bool) -> dict:
     """The sidecar of a model exported from ``cfg`` at input ``shape``
@@ -70,7 +57,8 @@ def build_sidecar(cfg: Config, model_file: str, shape: Sequence[int],
                           'model.data_preprocessor, got none')
     test_cfg = pre.get('test_cfg') or {}
     num_classes = model.decode_head.num_classes
-    meta = dataset_metainfo(cfg)
+    from mmseg.registry import DATASETS
+    classes, palette = dataset_meta(cfg, {}, num_classes, DATASETS)
     return dict(
         version=SIDECAR_VERSION,
         model=osp.basename(model_file),
@@ -94,8 +82,8 @@ def build_sidecar(cfg: Config, model_file: str, shape: Sequence[int],
         test_resize=resize_step(cfg),
         align_corners=bool(model.decode_head.get('align_corners', False)),
         num_classes=num_classes,
-        classes=meta['classes'],
-        palette=meta['palette'],
+        classes=list(classes),
+        palette=palette,
         postprocessor=_plain(model.get('postprocessor')),
         test_mode=(model.get('test_cfg') or {}).get('mode', 'whole'))
 
