@@ -155,8 +155,11 @@ class PermutohedralLattice:
         self._slice_index = vertex.view(d + 1, n).t().contiguous()
         self._slice_weight = (bary * alpha).t().contiguous()
         self._splat_weight = bary.reshape(-1).index_select(0, perm)
-        self._splat_index = perm.to(self._index_dtype).remainder_(n)
+        # kept for the transpose's weights (see _transpose_weights)
+        self._perm = perm.to(self._index_dtype)
+        self._splat_index = self._perm.remainder(n)
         self._splat_offsets = starts.to(self._index_dtype)
+        self._transposed = None
 
     def _neighbours(self, keys: LatticeKeys, uniq: Tensor):
         """(pos, found), each (d+1, M): for each axis j and vertex, where in
@@ -204,44 +207,92 @@ class PermutohedralLattice:
     def filter(self,
                values: Tensor,
                out: Optional[Tensor] = None,
-               add: Optional[Tensor] = None) -> Tensor:
+               add: Optional[Tensor] = None,
+               transpose: bool = False) -> Tensor:
         """Gaussian-filter ``values`` (N, C) over the features; (N, C),
-        plus ``add`` (N, C) when given, written to ``out`` when given."""
+        plus ``add`` (N, C) when given, written to ``out`` when given.
+
+        The filter is the linear map ``slice B_d ... B_0 splat``. Slice
+        and splat gather over the same (point, vertex) pairs, and each axis
+        blur ``B_j`` is symmetric (a vertex takes half of each neighbour
+        along axis j, and is that neighbour's neighbour), so the transpose
+        is the same filter with the blurs in the opposite order and the
+        slice and splat weights swapped. ``transpose=True`` applies it: the
+        filter's backward pass. Up to the weights' rounding the slice
+        weights are the splat weights scaled, and on the full lattice the
+        blurs commute, so the two filters are nearly the same; the
+        transpose is exact.
+        """
         if values.dim() != 2 or values.shape[0] != self.num_points:
             raise ValueError(
                 f'PermutohedralLattice.filter: expected values of shape '
                 f'({self.num_points}, C), got {tuple(values.shape)}')
+        splat_weight, slice_weight = ((self._splat_weight,
+                                       self._slice_weight) if not transpose
+                                      else self._transpose_weights())
         lattice = F.embedding_bag(
             self._splat_index,
-            values.float().contiguous(),
+            values.to(self.dtype).contiguous(),
             self._splat_offsets,
             mode='sum',
-            per_sample_weights=self._splat_weight)
-        for bag_index, bag_weight in self._blur:
+            per_sample_weights=splat_weight)
+        for bag_index, bag_weight in (self._blur[::-1]
+                                      if transpose else self._blur):
             lattice = F.embedding_bag(
                 bag_index, lattice, mode='sum', per_sample_weights=bag_weight)
         if add is None:
-            result = self._slice(lattice, 0, self.num_points)
+            result = self._slice(lattice, 0, self.num_points, slice_weight)
             return result if out is None else out.copy_(result)
         if out is None:
             out = torch.empty_like(add)
         # in chunks of points: the slice's output is the largest array, and
         # small ones are reused by the allocator rather than mapped afresh
-        step = max(1, _CHUNK_BYTES // (4 * lattice.shape[1]))
+        step = max(1,
+                   _CHUNK_BYTES // (lattice.element_size() * lattice.shape[1]))
         for start in range(0, self.num_points, step):
             stop = min(self.num_points, start + step)
             torch.add(
-                self._slice(lattice, start, stop),
+                self._slice(lattice, start, stop, slice_weight),
                 add[start:stop],
                 out=out[start:stop])
         return out
 
-    def _slice(self, lattice: Tensor, start: int, stop: int) -> Tensor:
+    def _slice(self, lattice: Tensor, start: int, stop: int,
+               weight: Tensor) -> Tensor:
         return F.embedding_bag(
             self._slice_index[start:stop],
             lattice,
             mode='sum',
-            per_sample_weights=self._slice_weight[start:stop])
+            per_sample_weights=weight[start:stop])
+
+    def _transpose_weights(self):
+        """(splat, slice) weights of the transpose: the slice weights in
+        splat order and the splat weights in slice layout; made once."""
+        if self._transposed is None:
+            perm = self._perm.long()
+            splat = self._slice_weight.t().reshape(-1).index_select(0, perm)
+            flat = torch.empty_like(self._splat_weight).index_copy_(
+                0, perm, self._splat_weight)
+            slice_ = flat.view(self.dim + 1, self.num_points).t().contiguous()
+            self._transposed = (splat, slice_)
+        return self._transposed
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The dtype :meth:`filter` computes in (float32 unless
+        :meth:`to_` changed it)."""
+        return self._slice_weight.dtype
+
+    def to_(self, dtype: torch.dtype) -> 'PermutohedralLattice':
+        """Compute :meth:`filter` in ``dtype`` (e.g. float64 for gradcheck);
+        the lattice itself (vertices, weights) is built in float32, as the
+        reference builds it. Returns self."""
+        self._slice_weight = self._slice_weight.to(dtype)
+        self._splat_weight = self._splat_weight.to(dtype)
+        self._transposed = None
+        self._blur = [(index, weight.to(dtype))
+                      for index, weight in self._blur]
+        return self
 
     def normalize_(self, weight: float = 1.0) -> Tensor:
         """Make :meth:`filter` compute ``weight * D K D x`` with D =
@@ -252,6 +303,7 @@ class PermutohedralLattice:
             self.num_points, 1)).add_(1e-20).rsqrt_()
         self._slice_weight.mul_(norm * weight)
         self._splat_weight.mul_(norm.view(-1)[self._splat_index.long()])
+        self._transposed = None
         return norm
 
 

@@ -11,6 +11,9 @@ from segplug.models.postprocessors import DenseCRF, dense_crf
 
 # the module (the package exports the function under the same name)
 crf_module = importlib.import_module('segplug.models.postprocessors.dense_crf')
+smooth_module = importlib.import_module(
+    'segplug.models.postprocessors.smoothness_kernel')
+SmoothnessKernel = smooth_module.SmoothnessKernel
 
 
 def _two_regions(h=40, w=50, noise=0.25, seed=0):
@@ -55,9 +58,9 @@ def test_smoothness_kernel_is_the_normalised_truncated_gaussian(
         monkeypatch, tile_bytes):
     # row tiles of 12 (the smallest: 4x the radius of 3), with a short last
     # one, or the whole image in one tile, against a direct 2-D convolution
-    monkeypatch.setattr(crf_module, '_TILE_BYTES', tile_bytes)
+    monkeypatch.setattr(smooth_module, '_TILE_BYTES', tile_bytes)
     h, w, c, std = 50, 17, 3, 1.0
-    kernel = crf_module._SmoothnessKernel(h, w, c, std, 'cpu')
+    kernel = SmoothnessKernel(h, w, c, std, 'cpu')
     assert kernel.tile_rows == (12 if tile_bytes == 1 else h)
     g = torch.Generator().manual_seed(0)
     values, out = torch.rand(
