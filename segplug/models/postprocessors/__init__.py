@@ -1,4 +1,9 @@
+from .crf_as_rnn import CRFAsRNN
 from .dense_crf import DenseCRF, dense_crf
+from .mean_field import CRFKernels, mean_field
 from .permutohedral import PermutohedralLattice
 
-__all__ = ['DenseCRF', 'PermutohedralLattice', 'dense_crf']
+__all__ = [
+    'CRFAsRNN', 'CRFKernels', 'DenseCRF', 'PermutohedralLattice', 'dense_crf',
+    'mean_field'
+]

@@ -6,12 +6,14 @@ from mmengine.config import ConfigDict
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
-from mmseg.utils import OptSampleList, SampleList
+from mmseg.utils import OptSampleList, SampleList, add_prefix
 from torch import Tensor
 
 from .overlap_tile import check_tile_cfg, overlap_tile_inference
 from .postprocessor_inputs import (class_probs, load_original_image,
                                    refine_with, unnormalized_input)
+from .trained_postprocessor import (check_trained_postprocessor,
+                                    refine_in_training)
 
 
 @MODELS.register_module()
@@ -28,7 +30,10 @@ class SegplugEncoderDecoder(EncoderDecoder):
     resolution and the original image (read from ``img_path``; for arrays
     given to inference, the un-normalised input) and sets
     ``pred_sem_seg``; ``seg_logits`` stay the network's. Under
-    ``SegplugTTAModel`` it runs once, on the merged probabilities.
+    ``SegplugTTAModel`` it runs once, on the merged probabilities. A
+    postprocessor that ``trains_with_network`` (``CRFAsRNN``) runs in
+    training as well: the decode head's loss is computed on its refinement
+    of the logits (see :meth:`loss`).
 
     ``channels_last=True`` stores the 4-D weights channels-last, so that
     convolutions run NHWC: the same numbers up to float rounding, and
@@ -44,6 +49,7 @@ class SegplugEncoderDecoder(EncoderDecoder):
         super().__init__(*args, **kwargs)
         self.postprocessor = (None if postprocessor is None else
                               MODELS.build(postprocessor))
+        check_trained_postprocessor(self.postprocessor, self.decode_head)
         # test-time augmentation turns this off and postprocesses the merge
         self.run_postprocessor = True
         # mmseg reads test_cfg by attribute; a plain dict must work too
@@ -67,6 +73,33 @@ class SegplugEncoderDecoder(EncoderDecoder):
         weight an initialiser replaced rather than filled."""
         super().init_weights()
         self._to_memory_format()
+
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        """mmseg's losses; with a postprocessor that trains with the
+        network, the decode head's loss is taken on the refined logits
+        (``decode.*``), plus, weighted by its ``raw_loss_weight``, on the
+        raw ones (``decode_raw.*``)."""
+        if not getattr(self.postprocessor, 'trains_with_network', False):
+            return super().loss(inputs, data_samples)
+        x = self.extract_feat(inputs)
+        logits = self.decode_head.forward(x)
+        refined = refine_in_training(self.postprocessor, logits, inputs,
+                                     self.data_preprocessor,
+                                     self.align_corners)
+        losses = add_prefix(
+            self.decode_head.loss_by_feat(refined, data_samples), 'decode')
+        weight = self.postprocessor.raw_loss_weight
+        if weight > 0:
+            raw = self.decode_head.loss_by_feat(logits, data_samples)
+            losses.update(
+                add_prefix(
+                    {
+                        k: v * weight if k.startswith('loss') else v
+                        for k, v in raw.items()
+                    }, 'decode_raw'))
+        if self.with_auxiliary_head:
+            losses.update(self._auxiliary_head_forward_train(x, data_samples))
+        return losses
 
     def predict(self,
                 inputs: Tensor,
