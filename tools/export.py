@@ -77,8 +77,10 @@ def export(args) -> None:
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     graph = SegmentorGraph(model, argmax=args.argmax).eval()
     exporter = export_onnx(graph, out, shape, args.dynamic, args.opset)
+    post = getattr(model, 'postprocessor', None)
     meta = build_sidecar(cfg, out, shape, args.dynamic, args.opset,
-                         args.argmax)
+                         args.argmax,
+                         post.state_dict() if post is not None else None)
     meta['exporter'] = exporter
     meta['opset'] = onnx.load(
         out, load_external_data=False).opset_import[0].version

@@ -1,15 +1,37 @@
 """segplug's onnxruntime inference backend."""
 import re
-from typing import List
+from functools import partial
+from typing import Callable, List, Optional
 
 import numpy as np
 import torch
 
 from ..apis import Segmenter, SegPrediction
+from ..engine import ConfigError
 from ..models.postprocessors import dense_crf
 from .parity import ort_session
 from .preprocess import preprocess, resize_logits
 from .sidecar import read_sidecar
+
+
+def sidecar_postprocessor(cfg: Optional[dict],
+                          state: Optional[dict]) -> Callable:
+    """(probs, rgb image) -> marginals, from a sidecar's postprocessor
+    config: a ``CRFAsRNN`` with the learned parameters the sidecar holds,
+    else :func:`dense_crf` with the config's settings (its defaults for
+    none)."""
+    cfg = dict(cfg or {})
+    kind = cfg.pop('type', 'DenseCRF')
+    if kind != 'CRFAsRNN':
+        return partial(dense_crf, **cfg)
+    from mmseg.registry import MODELS
+    if not state:
+        raise ConfigError('the sidecar has a CRFAsRNN postprocessor but no '
+                          'postprocessor_state (its learned parameters); '
+                          'export the model again with tools/export.py')
+    crf = MODELS.build(dict(cfg, type=kind))
+    crf.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+    return crf.eval()
 
 
 class OnnxSegmenter(Segmenter):
@@ -21,7 +43,8 @@ class OnnxSegmenter(Segmenter):
     put in the config's channel order and padded (to the exported shape of
     a static model); the logits are cut back to the image, resized to its
     own size (bilinear) and turned into probabilities (softmax). The dense
-    CRF runs where ``crf`` is set or the config had a postprocessor.
+    CRF runs where ``crf`` is set or the config had a postprocessor; a
+    ``CRFAsRNN`` with the parameters it learned.
 
     Args:
         onnx_path (str): The exported model; its sidecar lies beside it.
@@ -43,11 +66,10 @@ class OnnxSegmenter(Segmenter):
                              'expected a model exported with logits')
         self.classes = tuple(self.meta['classes'] or ())
         self.palette = [list(c) for c in self.meta['palette'] or ()]
-        post = dict(self.meta.get('postprocessor') or {})
-        self.crf = None
-        if crf or post:
-            post.pop('type', None)
-            self.crf = post
+        post = self.meta.get('postprocessor')
+        self.crf = (
+            sidecar_postprocessor(post, self.meta.get('postprocessor_state'))
+            if crf or post else None)
         self.session = ort_session(onnx_path)
         if device != 'cpu':
             index = int(device.partition(':')[2] or 0)
@@ -77,7 +99,7 @@ class OnnxSegmenter(Segmenter):
             probs = self._probs(image)
             if self.crf is not None:
                 rgb = np.ascontiguousarray(image[..., ::-1])
-                probs = dense_crf(probs, rgb, **self.crf)
+                probs = self.crf(probs, rgb)
             results.append(
                 SegPrediction(
                     labels=probs.argmax(0).numpy().astype(np.int64),

@@ -46,10 +46,16 @@ def resize_step(cfg: Config) -> Optional[dict]:
     return None
 
 
-def build_sidecar(cfg: Config, model_file: str, shape: Sequence[int],
-                  dynamic: bool, opset: int, argmax: bool) -> dict:
+def build_sidecar(cfg: Config,
+                  model_file: str,
+                  shape: Sequence[int],
+                  dynamic: bool,
+                  opset: int,
+                  argmax: bool,
+                  postprocessor_state: Optional[dict] = None) -> dict:
     """The sidecar of a model exported from ``cfg`` at input ``shape``
-    (H, W)."""
+    (H, W); ``postprocessor_state``: the postprocessor's learned tensors
+    (a ``CRFAsRNN``'s state dict), kept as lists."""
     model = cfg.model
     pre = model.get('data_preprocessor') or {}
     if pre.get('mean') is None or pre.get('std') is None:
@@ -85,6 +91,10 @@ def build_sidecar(cfg: Config, model_file: str, shape: Sequence[int],
         classes=list(classes),
         palette=palette,
         postprocessor=_plain(model.get('postprocessor')),
+        postprocessor_state={
+            k: v.tolist()
+            for k, v in postprocessor_state.items()
+        } if postprocessor_state else None,
         test_mode=(model.get('test_cfg') or {}).get('mode', 'whole'))
 
 

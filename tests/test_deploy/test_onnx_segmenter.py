@@ -109,7 +109,7 @@ def test_crf_from_the_sidecar_matches_mmseg_postprocessor(tmp_path):
     out = export(config, checkpoint, str(tmp_path / 'm.onnx'), (64, 64), True)
     images = [shapes_like((48, 56), 3)]
     segmenter = OnnxSegmenter(out)
-    assert segmenter.crf['bi_xy_std'] == 30.0
+    assert segmenter.crf.keywords['bi_xy_std'] == 30.0
     ours = segmenter.predict(images)
     theirs = mmseg_predictions(config, checkpoint, images)
     labels = theirs[0].pred_sem_seg.data[0].numpy()
