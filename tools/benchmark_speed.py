@@ -29,33 +29,13 @@ import argparse
 import datetime
 
 import torch
-from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
-from mmengine.structures import PixelData
-from mmseg.structures import SegDataSample
 
 from segplug.utils import interleaved, print_table, run_conditions
 from segplug.utils.mmseg_pairs import (NUM_CLASSES, PAIRS, build_pair,
-                                       forward_step)
+                                       forward_step, train_step)
 
 MAX_DIFF = 1e-4
-
-
-def train_step(model, x, labels):
-    samples = []
-    for label in labels:
-        sample = SegDataSample(gt_sem_seg=PixelData(data=label[None]))
-        sample.set_metainfo(dict(img_shape=x.shape[2:], ori_shape=x.shape[2:]))
-        samples.append(sample)
-    optim = OptimWrapper(
-        torch.optim.SGD(
-            model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4))
-
-    def step():
-        loss, _ = model.parse_losses(model.loss(x, samples))
-        optim.update_params(loss)
-
-    return step
 
 
 def benchmark_pair(name, args, device):

@@ -7,7 +7,10 @@ from typing import Tuple
 import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
+from mmengine.optim import OptimWrapper
+from mmengine.structures import PixelData
 from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
 
 from ..converters import (MMSEG_HEADS, convert_mmseg_checkpoint,
                           mmseg_config_file)
@@ -79,5 +82,25 @@ def forward_step(model, x):
     def step():
         with torch.no_grad():
             return model.encode_decode(x, metas)
+
+    return step
+
+
+def train_step(model, x, labels):
+    """A call running one training step of ``model`` on ``x`` (N, 3, H, W)
+    and ``labels`` (N, H, W): ``loss``, backward and an SGD update, what
+    ``train_step`` does after the data preprocessor."""
+    samples = []
+    for label in labels:
+        sample = SegDataSample(gt_sem_seg=PixelData(data=label[None]))
+        sample.set_metainfo(dict(img_shape=x.shape[2:], ori_shape=x.shape[2:]))
+        samples.append(sample)
+    optim = OptimWrapper(
+        torch.optim.SGD(
+            model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4))
+
+    def step():
+        loss, _ = model.parse_losses(model.loss(x, samples))
+        optim.update_params(loss)
 
     return step
