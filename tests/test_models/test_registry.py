@@ -40,6 +40,10 @@ MODEL_TABLE = {
     (dict(in_channels=(4, 8, 16),
           channels=3), _levels((4, 21, 26), (8, 11, 13),
                                (16, 6, 7)), (2, 3, 21, 26)),
+    'MultiScaleBranches': (dict(
+        in_channels=(3, 4, 8), strides=(1, 2, 8), channels=2,
+        dropout_ratio=0.), _levels((3, 45, 45), (4, 23, 23),
+                                   (8, 6, 6)), (2, 12, 6, 6)),
     'DeepLabV3PlusHead': (dict(in_channels=(4, 8), channels=6,
                                num_classes=3), _levels(
                                    (4, 17, 17), (8, 5, 5)), (2, 3, 17, 17)),
@@ -66,6 +70,9 @@ MODEL_TABLE = {
     'DenseCRF': (dict(num_iters=2), (torch.rand(3, 9, 11).softmax(0),
                                      torch.randint(0, 256,
                                                    (9, 11, 3))), (3, 9, 11)),
+    'CRFAsRNN': (dict(num_classes=3, test_iters=2),
+                 (torch.rand(3, 9, 11).softmax(0),
+                  torch.randint(0, 256, (9, 11, 3))), (3, 9, 11)),
 }
 TRANSFORM_TABLE = {
     'ElasticDeformation': dict(prob=1.0, sigma=3.),
@@ -132,7 +139,7 @@ def test_part_builds_and_runs(name):
     assert type(part).__name__ == name
     if hasattr(part, 'init_weights'):
         part.init_weights()
-    if name == 'DenseCRF':
+    if name in ('DenseCRF', 'CRFAsRNN'):
         out = part(*inputs)
         assert out.shape == shape
         torch.testing.assert_close(out.sum(0), torch.ones(shape[1:]))

@@ -12,6 +12,35 @@ from ..utils import check_positive_int
 STAGE_DEPTHS = (2, 2, 3, 3, 3)
 FC_TYPES = {'fcn': (7, 1, 4096), 'largefov': (3, 3, 1024)}
 LEVELS = ('pool3', 'pool4', 'fc7')
+# Every level the network can return, in network order.
+ALL_LEVELS = ('input', 'pool1', 'pool2', 'pool3', 'pool4', 'pool5', 'fc7')
+
+
+def _check_levels(levels, out_indices) -> None:
+    if (isinstance(levels, str) or not isinstance(levels, Sequence)
+            or not levels or any(name not in ALL_LEVELS for name in levels)):
+        raise ValueError('VGG16 levels: expected a non-empty sequence of '
+                         f'names among {ALL_LEVELS}, got {levels!r}')
+    order = [ALL_LEVELS.index(name) for name in levels]
+    if order != sorted(set(order)):
+        raise ValueError('VGG16 levels: expected names in network order '
+                         f'without repeats, got {tuple(levels)!r}')
+    if out_indices is None:
+        return
+    if (isinstance(out_indices, int) or not out_indices
+            or any(i not in range(len(levels)) for i in out_indices)
+            or list(out_indices) != sorted(set(out_indices))):
+        raise ValueError(
+            'VGG16 out_indices: expected increasing indices among '
+            f'0..{len(levels) - 1} {tuple(levels)}, got {out_indices!r}')
+
+
+def _level_strides(strided: Sequence[bool]) -> Tuple[int, ...]:
+    """Strides of ALL_LEVELS given which of the five pools are strided."""
+    strides = [1]
+    for pool_strided in strided:
+        strides.append(strides[-1] * (2 if pool_strided else 1))
+    return (*strides, strides[-1])
 
 
 @MODELS.register_module()
@@ -44,6 +73,12 @@ class VGG16(BaseModule):
     8 (its default), the spacing of the taps [0, 3, 6] that it keeps from the
     7x7 ImageNet fc6, so every output stride sees the same field of view.
 
+    ``levels`` names what ``forward`` can return: by default pool3, pool4
+    and fc7 (FCN's skips); the image and every pool can be added, as
+    DeepLab-MSc's ``MultiScaleBranches`` read the image and pool1 to pool4.
+    ``out_channels`` and ``strides`` hold each returned level's channels and
+    stride.
+
     Args:
         channels (Sequence[int]): Output channels of the five conv stages.
             Default (64, 128, 256, 512, 512).
@@ -52,9 +87,15 @@ class VGG16(BaseModule):
         fc_channels (int, optional): Channels of fc6 and fc7. Default None:
             4096 for 'fcn', 1024 for 'largefov'.
         dropout (float): Dropout ratio after fc6 and after fc7. Default 0.5.
-        out_indices (Sequence[int]): Levels to return, increasing: 0 = pool3
-            (stride 8), 1 = pool4 (stride 16, or 8 at output stride 8),
-            2 = fc7 (``output_stride``). Default (0, 1, 2).
+        levels (Sequence[str]): The levels ``out_indices`` indexes, in network
+            order, among 'input' (the image, stride 1), 'pool1' (2), 'pool2'
+            (4), 'pool3' (8), 'pool4' (16, or 8 at output stride 8), 'pool5'
+            (``output_stride``) and 'fc7' (``output_stride``). Default
+            ('pool3', 'pool4', 'fc7'). DeepLab-MSc reads ('input', 'pool1',
+            'pool2', 'pool3', 'pool4', 'fc7').
+        out_indices (Sequence[int], optional): Indices into ``levels`` to
+            return, increasing. Default None: all of them, so with the
+            default levels (0, 1, 2) = (pool3, pool4, fc7).
         conv_cfg (dict, optional): Conv config. Default None.
         norm_cfg (dict, optional): Norm config. Default None: VGG has no BN.
         act_cfg (dict, optional): Activation config. Default ReLU.
@@ -68,19 +109,24 @@ class VGG16(BaseModule):
                  fc_type: str = 'fcn',
                  fc_channels: Optional[int] = None,
                  dropout: float = 0.5,
-                 out_indices: Sequence[int] = (0, 1, 2),
+                 levels: Sequence[str] = LEVELS,
+                 out_indices: Optional[Sequence[int]] = None,
                  conv_cfg: Optional[dict] = None,
                  norm_cfg: Optional[dict] = None,
                  act_cfg: Optional[dict] = dict(type='ReLU'),
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
+        _check_levels(levels, out_indices)
         self._check_args(channels, output_stride, fc_type, fc_channels,
-                         dropout, out_indices)
+                         dropout)
+        if out_indices is None:
+            out_indices = range(len(levels))
         kernel, base_dilation, default_fc = FC_TYPES[fc_type]
         self.channels = tuple(channels)
         self.output_stride = output_stride
         self.fc_type = fc_type
         self.fc_channels = fc_channels or default_fc
+        self.levels = tuple(levels)
         self.out_indices = tuple(out_indices)
         layer_cfg = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
 
@@ -110,8 +156,16 @@ class VGG16(BaseModule):
                               **layer_cfg)
         self.drop6 = nn.Dropout(dropout)
         self.drop7 = nn.Dropout(dropout)
-        level_channels = (channels[2], channels[3], self.fc_channels)
-        self.out_channels = tuple(level_channels[i] for i in out_indices)
+        self._describe_levels(strided)
+
+    def _describe_levels(self, strided: Sequence[bool]) -> None:
+        # Positions in ALL_LEVELS of the returned levels.
+        self._picked = tuple(
+            ALL_LEVELS.index(self.levels[i]) for i in self.out_indices)
+        level_channels = (3, *self.channels, self.fc_channels)
+        self.out_channels = tuple(level_channels[i] for i in self._picked)
+        level_strides = _level_strides(strided)
+        self.strides = tuple(level_strides[i] for i in self._picked)
 
     @staticmethod
     def _stage(in_ch: int, out_ch: int, depth: int, dilation: int,
@@ -127,8 +181,8 @@ class VGG16(BaseModule):
         ])
 
     @staticmethod
-    def _check_args(channels, output_stride, fc_type, fc_channels, dropout,
-                    out_indices) -> None:
+    def _check_args(channels, output_stride, fc_type, fc_channels,
+                    dropout) -> None:
         if isinstance(channels, int) or len(channels) != len(STAGE_DEPTHS):
             raise ValueError('VGG16 channels: expected 5 positive ints, got '
                              f'{channels!r}')
@@ -145,23 +199,18 @@ class VGG16(BaseModule):
         if not 0 <= dropout < 1:
             raise ValueError('VGG16 dropout: expected a value in [0, 1), got '
                              f'{dropout!r}')
-        if (isinstance(out_indices, int) or not out_indices
-                or any(i not in (0, 1, 2) for i in out_indices)
-                or list(out_indices) != sorted(set(out_indices))):
-            raise ValueError('VGG16 out_indices: expected increasing indices '
-                             f'among 0, 1, 2 {LEVELS}, got {out_indices!r}')
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
-        """Image ``(N, 3, H, W)`` to the selected levels of
-        ``(pool3, pool4, fc7)``: ``(N, channels[2], ceil(H/8), ceil(W/8))``,
-        ``(N, channels[3], ceil(H/s4), ceil(W/s4))`` with s4 = min(16,
-        output_stride) and ``(N, fc_channels, ceil(H/os), ceil(W/os))``.
+        """Image ``(N, 3, H, W)`` to the selected levels, each
+        ``(N, C, ceil(H / s), ceil(W / s))`` with C and s its entries of
+        ``out_channels`` and ``strides``: the image itself (3, 1), pool1 to
+        pool5 (``channels[i]``; 2, 4, 8, min(16, os), os) and fc7
+        (``fc_channels``, os); by default pool3, pool4 and fc7.
         """
-        levels: List[Tensor] = []
-        for i, (stage, pool) in enumerate(zip(self.stages, self.pools)):
+        levels: List[Tensor] = [x]
+        for stage, pool in zip(self.stages, self.pools):
             x = pool(stage(x))
-            if i in (2, 3):
-                levels.append(x)
+            levels.append(x)
         x = self.drop6(self.fc6(x))
         levels.append(self.drop7(self.fc7(x)))
-        return tuple(levels[i] for i in self.out_indices)
+        return tuple(levels[i] for i in self._picked)

@@ -1,5 +1,6 @@
 from .aspp import ASPP
 from .fcn_skip_fusion import FCNSkipFusion
+from .multi_scale_branches import MultiScaleBranches
 from .pyramid_pooling import PyramidPooling
 
-__all__ = ['ASPP', 'FCNSkipFusion', 'PyramidPooling']
+__all__ = ['ASPP', 'FCNSkipFusion', 'MultiScaleBranches', 'PyramidPooling']

@@ -40,6 +40,52 @@ def test_out_indices_select_levels():
     assert torch.equal(only_fc7.eval()(x)[0], fc7)
 
 
+MSC_LEVELS = ('input', 'pool1', 'pool2', 'pool3', 'pool4', 'fc7')
+
+
+def test_default_levels_are_pool3_pool4_fc7():
+    model = _small(output_stride=8)
+    assert model.levels == ('pool3', 'pool4', 'fc7')
+    assert model.out_indices == (0, 1, 2)
+    assert model.strides == (8, 8, 8)
+    assert _small().strides == (8, 16, 32)
+
+
+@pytest.mark.parametrize('size', [(45, 45), (61, 47)])
+@pytest.mark.parametrize('output_stride', [8, 16, 32])
+def test_every_level_with_its_stride_on_odd_sizes(size, output_stride):
+    levels = ('input', 'pool1', 'pool2', 'pool3', 'pool4', 'pool5', 'fc7')
+    model = _small(output_stride=output_stride, levels=levels).eval()
+    x = torch.randn(2, 3, *size)
+    outs = model(x)
+    os = output_stride
+    strides = (1, 2, 4, 8, min(16, os), os, os)
+    assert model.strides == strides
+    assert model.out_channels == (3, 4, 8, 8, 16, 16, 16)
+    assert len(outs) == 7 and outs[0] is x
+    for out, c, s in zip(outs, model.out_channels, strides):
+        assert out.shape == (2, c, *(math.ceil(n / s) for n in size))
+
+
+def test_msc_levels_share_the_default_levels_tensors():
+    x = torch.randn(1, 3, 45, 45)
+    default = _small(output_stride=8).eval()
+    msc = _small(output_stride=8, levels=MSC_LEVELS).eval()
+    msc.load_state_dict(default.state_dict())
+    outs = msc(x)
+    assert msc.strides == (1, 2, 4, 8, 8, 8)
+    assert msc.out_channels == (3, 4, 8, 8, 16, 16)
+    for a, b in zip(outs[3:], default(x)):
+        assert torch.equal(a, b)
+
+
+def test_out_indices_index_the_given_levels():
+    model = _small(levels=MSC_LEVELS, out_indices=(1, 5)).eval()
+    pool1, fc7 = model(torch.randn(1, 3, 45, 45))
+    assert model.out_channels == (4, 16) and model.strides == (2, 32)
+    assert pool1.shape == (1, 4, 23, 23) and fc7.shape == (1, 16, 2, 2)
+
+
 @pytest.mark.parametrize('output_stride, pool_strides, conv5_dilation', [
     (32, (2, 2, 2, 2, 2), 1),
     (16, (2, 2, 2, 2, 1), 1),
@@ -106,6 +152,12 @@ def test_dropout_after_fc6_and_fc7():
     (dict(out_indices=(3, )), ValueError),
     (dict(out_indices=(2, 1)), ValueError),
     (dict(out_indices=()), ValueError),
+    (dict(levels='fc7'), ValueError),
+    (dict(levels=()), ValueError),
+    (dict(levels=('pool3', 'conv5')), ValueError),
+    (dict(levels=('fc7', 'pool3')), ValueError),
+    (dict(levels=('pool3', 'pool3')), ValueError),
+    (dict(levels=('input', 'fc7'), out_indices=(2, )), ValueError),
 ])
 def test_bad_arguments_raise(kwargs, err):
     args = dict(SMALL)
