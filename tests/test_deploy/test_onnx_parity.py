@@ -24,7 +24,7 @@ def test_the_set_is_every_semantic_family():
         'deeplabv1', 'deeplabv2', 'deeplabv3', 'deeplabv3plus', 'fcn', 'mix',
         'pspnet', 'unet'
     }
-    assert len(SHAPES_CONFIGS) == 17
+    assert len(SHAPES_CONFIGS) == 21
 
 
 def _inputs(shape, seed=1) -> np.ndarray:
