@@ -86,8 +86,18 @@ def _stop_loader_workers(runner) -> None:
     """Stop the persistent workers of the run's data loaders now: left to
     the garbage collector, each waits seconds to shut down, later, in
     whatever runs next in the process (a notebook, a test)."""
-    for name in ('_train_dataloader', '_val_dataloader', '_test_dataloader'):
-        loader = getattr(runner, name, None)
+    # the loops build the loaders that run; the runner's own attributes
+    # stay the configs they were built from
+    loaders = [
+        getattr(runner, name, None)
+        for name in ('_train_dataloader', '_val_dataloader',
+                     '_test_dataloader')
+    ]
+    loaders += [
+        getattr(getattr(runner, name, None), 'dataloader', None)
+        for name in ('_train_loop', '_val_loop', '_test_loop')
+    ]
+    for loader in loaders:
         iterator = getattr(loader, '_iterator', None)
         if iterator is not None and hasattr(iterator, '_shutdown_workers'):
             iterator._shutdown_workers()

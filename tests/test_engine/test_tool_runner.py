@@ -44,3 +44,26 @@ def test_config_text_is_formatted_once_per_content(repo_root, monkeypatch):
     assert copy.deepcopy(cfg).pretty_text == text and len(calls) == 2
     cfg.train_cfg.max_iters = 12  # an edit is formatted anew
     assert 'max_iters=12' in cfg.pretty_text and len(calls) == 3
+
+
+def test_the_loops_loader_workers_stop_when_a_run_ends():
+    """The loaders a run's loops built keep persistent workers; left to the
+    garbage collector, each would wait seconds in whatever runs next."""
+    from types import SimpleNamespace
+
+    import torch
+    from torch.utils.data import DataLoader
+
+    from segplug.engine.tool_runner import _stop_loader_workers
+    loader = DataLoader(
+        torch.arange(4), num_workers=1, persistent_workers=True)
+    next(iter(loader))
+    workers = loader._iterator._workers
+    assert all(w.is_alive() for w in workers)
+    runner = SimpleNamespace(
+        _train_dataloader=dict(batch_size=1),  # a config, as mmengine keeps
+        _train_loop=SimpleNamespace(dataloader=loader),
+        _val_loop=dict(type='ValLoop'))  # never built
+    _stop_loader_workers(runner)
+    assert loader._iterator is None
+    assert not any(w.is_alive() for w in workers)
