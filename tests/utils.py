@@ -3,6 +3,7 @@ import importlib.util
 import json
 import os
 import os.path as osp
+import shutil
 
 
 def shapes_options(shapes_root, iters, ckpt_interval=None, extra=()):
@@ -23,6 +24,29 @@ def shapes_options(shapes_root, iters, ckpt_interval=None, extra=()):
         f'param_scheduler.1.end={iters}',
     ]
     return ['--cfg-options'] + opts + list(extra)
+
+
+def shared_dir(tmp_path_factory):
+    """A folder all pytest-xdist workers of this test run see."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get('PYTEST_XDIST_WORKER') else base
+
+
+def shared_training(run_tool, tmp_path_factory, name, config, options):
+    """``tools/train.py config --work-dir WORK options`` run once per test
+    run, by the first pytest-xdist worker to take its lock (the others
+    wait for it, then find it done): WORK. A run on one worker's
+    ``shapes_root`` serves the tests of all: the seeded generator writes
+    the same files in each worker's folder."""
+    from filelock import FileLock
+    work = str(shared_dir(tmp_path_factory) / name)
+    with FileLock(work + '.lock'):
+        if not osp.exists(work + '.done'):
+            shutil.rmtree(work, ignore_errors=True)  # a failed try's
+            run_tool(['tools/train.py', config, '--work-dir', work] +
+                     list(options))
+            open(work + '.done', 'w').close()
+    return work
 
 
 def read_log(work_dir):

@@ -1,25 +1,34 @@
-"""Checkpoints for the inference tests: the shapes DeepLab v3+ trained a few
-iterations through tools/train.py (shared by the tests of a session)."""
+"""Checkpoints for the inference and tool tests: the shapes DeepLab v3+
+trained a few iterations through tools/train.py, once per test run (shared
+by the pytest-xdist workers)."""
 import glob
 import os.path as osp
 
 import numpy as np
 import torch
 
-from ..utils import shapes_options
+from ..utils import shapes_options, shared_training
 
 CONFIG = 'configs/deeplabv3plus_shapes.py'
+ITERS = 4
 _CACHE = {}
 
 
+def trained_run(run_tool, shapes_root, tmp_path_factory) -> str:
+    """The work dir of ``CONFIG`` trained ``ITERS`` iterations on
+    ``shapes_root``, validated at iterations 2 and 4 (test_plot_logs draws
+    both), with the checkpoint ``iter_4.pth``. Nothing else writes there:
+    test_plot_logs counts its runs."""
+    return shared_training(
+        run_tool, tmp_path_factory, 'deeplabv3plus-4-iters', CONFIG,
+        shapes_options(shapes_root, ITERS, extra=['train_cfg.val_interval=2']))
+
+
 def trained_checkpoint(run_tool, shapes_root, tmp_path_factory) -> str:
-    """The checkpoint of 4 iterations of ``CONFIG`` on ``shapes_root``."""
-    if 'trained' not in _CACHE:
-        work = str(tmp_path_factory.mktemp('infer-train'))
-        run_tool(['tools/train.py', CONFIG, '--work-dir', work] +
-                 shapes_options(shapes_root, 4))
-        _CACHE['trained'] = osp.join(work, 'iter_4.pth')
-    return _CACHE['trained']
+    """The checkpoint of ``trained_run``."""
+    return osp.join(
+        trained_run(run_tool, shapes_root, tmp_path_factory),
+        f'iter_{ITERS}.pth')
 
 
 def varied_checkpoint(run_tool, shapes_root, tmp_path_factory) -> str:

@@ -8,9 +8,7 @@ import torch
 from PIL import Image
 
 from segplug.analysis import find_scalars_files, read_scalars_lines
-from ..utils import shapes_options
-
-CONFIG = 'configs/deeplabv3plus_shapes.py'
+from ..test_apis.trained import CONFIG, trained_run
 
 
 def _val_root(shapes_root):
@@ -68,10 +66,9 @@ def _table(text):
 
 
 @pytest.mark.slow
-def test_confusion_matrix_of_a_trained_model(run_tool, shapes_root, tmp_path):
-    work = str(tmp_path / 'work')
-    run_tool(['tools/train.py', CONFIG, '--work-dir', work] +
-             shapes_options(shapes_root, 4))
+def test_confusion_matrix_of_a_trained_model(run_tool, shapes_root,
+                                             tmp_path_factory, tmp_path):
+    work = trained_run(run_tool, shapes_root, tmp_path_factory)
     out = str(tmp_path / 'cm.png')
     proc = run_tool([
         'tools/confusion_matrix.py', CONFIG,

@@ -187,19 +187,19 @@ def checkpoint(run_tool, shapes_root, tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_labels_equal_the_pytorch_segmenter(run_tool, checkpoint, shapes_root,
-                                            tmp_path):
+def test_labels_equal_the_pytorch_segmenter(run_tool_in_process, checkpoint,
+                                            shapes_root, tmp_path, capsys):
     folder = tmp_path / 'in'
     shutil.copytree(osp.join(shapes_root, 'JPEGImages'), folder)
     # a smaller image in the same batch as 64x64 ones
     small = cv2.imread(val_images(shapes_root)[0])[:45, :53]
     cv2.imwrite(str(folder / 'small.png'), small)
     out = str(tmp_path / 'out')
-    proc = run_tool([
+    run_tool_in_process([
         'tools/infer.py', CONFIG, checkpoint,
         str(folder), '--out', out, '--batch-size', '4'
     ])
-    assert 'predicted 25 images, skipped 0' in proc.stdout
+    assert 'predicted 25 images, skipped 0' in capsys.readouterr().out
     model = PytorchSegmenter(CONFIG, checkpoint)
     for name in ['small', 'val_00000', 'train_00003']:
         path = next(str(p) for p in folder.iterdir() if p.stem == name)
@@ -247,20 +247,23 @@ def test_crf_with_a_configs_own_postprocessor(run_tool_in_process, tmp_path,
 
 
 @pytest.mark.slow
-def test_onnxruntime_backend_end_to_end(run_tool, checkpoint, shapes_root,
-                                        tmp_path):
+def test_onnxruntime_backend_end_to_end(run_tool_in_process, checkpoint,
+                                        shapes_root, tmp_path, capsys):
     """tools/export.py's model through --backend onnxruntime: the labels
-    of the PyTorch model, up to float rounding at ties."""
+    of the PyTorch model, up to float rounding at ties. (Both tools run
+    in this process; test_export and test_exit_status_and_one_line run
+    them as commands.)"""
     onnx = str(tmp_path / 'model.onnx')
-    run_tool([
+    run_tool_in_process([
         'tools/export.py', CONFIG, checkpoint, '--dynamic', '--shape', '64',
         '64', '--out', onnx
     ])
     paths = val_images(shapes_root)[:3]
     out = str(tmp_path / 'out')
-    proc = run_tool(['tools/infer.py', CONFIG, onnx] + paths +
-                    ['--backend', 'onnxruntime', '--out', out])
-    assert 'predicted 3 images, skipped 0' in proc.stdout
+    capsys.readouterr()
+    run_tool_in_process(['tools/infer.py', CONFIG, onnx] + paths +
+                        ['--backend', 'onnxruntime', '--out', out])
+    assert 'predicted 3 images, skipped 0' in capsys.readouterr().out
     model = PytorchSegmenter(CONFIG, checkpoint)
     for path in paths:
         labels = model.predict([cv2.imread(path)])[0].labels

@@ -9,7 +9,7 @@ import re
 import mmdet
 import pytest
 
-from ..utils import read_log, shapes_options
+from ..utils import read_log, shapes_options, shared_training
 
 CONFIG = 'configs/mask_rcnn/mask-rcnn_r18-tiny_fpn_1xb8-1.2k_shapes-128x128.py'
 MMDET_TOOLS = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools')
@@ -32,18 +32,20 @@ def _segm_map(text):
 
 @pytest.fixture(scope='module')
 def trained(run_tool, shapes_root, tmp_path_factory):
-    """tools/train.py on the shapes Mask R-CNN, 4 iterations."""
-    work = str(tmp_path_factory.mktemp('mask_rcnn'))
-    run_tool(['tools/train.py', CONFIG, '--work-dir', work] +
-             _coco_options(shapes_root, 4))
+    """tools/train.py on the shapes Mask R-CNN, 4 iterations, once per test
+    run (whichever pytest-xdist workers run the tests here)."""
+    work = shared_training(run_tool, tmp_path_factory, 'mask-rcnn-4-iters',
+                           CONFIG, _coco_options(shapes_root, 4))
     log = read_log(work)
     assert 'Iter(train) [4/4]' in log
     assert -1 <= _segm_map(log) <= 1
     return osp.join(work, 'iter_4.pth')
 
 
-def test_test_tool_dumps_results_json_and_drawings(run_tool, trained,
-                                                   shapes_root, tmp_path):
+def test_test_tool_dumps_results_json_and_drawings(run_tool,
+                                                   run_tool_in_process,
+                                                   trained, shapes_root,
+                                                   tmp_path):
     out, show = str(tmp_path / 'results.pkl'), str(tmp_path / 'show')
     prefix = str(tmp_path / 'coco')
     proc = run_tool([
@@ -62,27 +64,30 @@ def test_test_tool_dumps_results_json_and_drawings(run_tool, trained,
     drawn = [f for _, _, fs in os.walk(show) for f in fs if f.endswith('.png')]
     assert len(drawn) == 8
 
-    # format_only: the COCO json without evaluation (e.g. test-dev)
-    prefix = str(tmp_path / 'submission')
-    proc = run_tool([
-        'tools/test.py', CONFIG, trained, '--work-dir',
-        str(tmp_path / 'format')
-    ] + _coco_options(shapes_root, 4) + [
-        'test_evaluator.format_only=True',
-        f'test_evaluator.outfile_prefix={prefix}'
-    ])
+    # format_only: the COCO json without evaluation (e.g. test-dev); the
+    # tool in this process, as a command above
+    prefix, work = str(tmp_path / 'submission'), str(tmp_path / 'format')
+    run_tool_in_process(
+        ['tools/test.py', CONFIG, trained, '--work-dir', work] +
+        _coco_options(shapes_root, 4) + [
+            'test_evaluator.format_only=True',
+            f'test_evaluator.outfile_prefix={prefix}'
+        ])
     assert osp.isfile(f'{prefix}.segm.json')
-    assert 'coco/segm_mAP' not in proc.stdout + proc.stderr
+    log = read_log(work)
+    assert 'Iter(test)' in log and 'coco/segm_mAP' not in log
 
 
-def test_out_of_the_wrong_kind_is_one_clear_line(run_tool, trained,
+def test_out_of_the_wrong_kind_is_one_clear_line(run_tool_in_process, trained,
                                                  shapes_root, tmp_path):
-    proc = run_tool(
-        ['tools/test.py', CONFIG, trained, '--out',
-         str(tmp_path / 'pred')] + _coco_options(shapes_root, 4),
-        check=False)
-    assert proc.returncode == 1
-    assert proc.stderr.strip().splitlines()[-1].startswith(
+    with pytest.raises(SystemExit) as exc:
+        run_tool_in_process([
+            'tools/test.py', CONFIG, trained, '--out',
+            str(tmp_path / 'pred')
+        ] + _coco_options(shapes_root, 4))
+    msg = exc.value.code  # a string: exit status 1, the line on stderr
+    assert isinstance(msg, str) and '\n' not in msg, msg
+    assert msg.startswith(
         'error: --out: an mmdet config dumps its results to a .pkl')
 
 

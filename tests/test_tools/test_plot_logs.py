@@ -6,9 +6,7 @@ from PIL import Image
 
 from segplug.analysis import find_scalars_files, read_scalars_lines
 from ..test_analysis.scalars_files import mmseg_lines, write_run
-from ..utils import shapes_options
-
-CONFIG = 'configs/deeplabv3plus_shapes.py'
+from ..test_apis.trained import trained_run
 
 
 def _plot(run_tool_in_process, args):
@@ -53,11 +51,10 @@ def test_missing_or_empty_scalars_is_one_line(run_tool_in_process, tmp_path):
 
 
 @pytest.mark.slow
-def test_curves_of_a_real_run(run_tool, shapes_root, tmp_path):
-    work = str(tmp_path / 'work')
-    run_tool(
-        ['tools/train.py', CONFIG, '--work-dir', work] +
-        shapes_options(shapes_root, 4, extra=['train_cfg.val_interval=2']))
+def test_curves_of_a_real_run(run_tool, shapes_root, tmp_path_factory,
+                              tmp_path):
+    # 4 iterations, logged every 2 and validated at 2 and 4
+    work = trained_run(run_tool, shapes_root, tmp_path_factory)
     out = str(tmp_path / 'curves.png')
     proc = run_tool(['tools/plot_logs.py', work, '--out', out])
     assert proc.stdout.strip() == \

@@ -11,6 +11,7 @@ import os.path as osp
 import pytest
 import torch
 
+from ..test_learning.test_crf_as_rnn import CRFASRNN_CONFIG
 from ..test_learning.test_learning import (CASES, FROM_V1, FROM_V2, V1_CONFIG,
                                            V2_CONFIG)
 from ..utils import read_log, shapes_options
@@ -37,12 +38,12 @@ LEARNED = {
     _leaf(c)
     for c, *_ in (*CASES.values(), *FROM_V1.values(), *FROM_V2.values())
 }
-LEARNED |= {V1_CONFIG, V2_CONFIG}
+LEARNED |= {V1_CONFIG, V2_CONFIG, CRFASRNN_CONFIG}
 pytestmark = pytest.mark.slow
 
 
 def test_learning_tests_cover_real_shapes_configs():
-    assert len(LEARNED) == 7 and LEARNED <= set(SHAPES_CONFIGS), LEARNED
+    assert len(LEARNED) == 8 and LEARNED <= set(SHAPES_CONFIGS), LEARNED
 
 
 def test_there_is_a_shapes_config_per_architecture():

@@ -9,9 +9,9 @@ import sys
 import pytest
 import torch
 
+from ..test_apis.trained import CONFIG, ITERS, trained_run
 from ..utils import read_log, shapes_options
 
-CONFIG = 'configs/deeplabv3plus_shapes.py'
 pytestmark = pytest.mark.slow
 
 
@@ -21,20 +21,22 @@ def _miou(text):
     return float(found[-1])
 
 
-def test_train_then_test_from_checkpoint(run_tool, shapes_root, tmp_path):
-    work = str(tmp_path / 'work')
-    run_tool(['tools/train.py', CONFIG, '--work-dir', work] +
-             shapes_options(shapes_root, 6))
-    ckpt = osp.join(work, 'iter_6.pth')
+def test_train_then_test_from_checkpoint(run_tool, shapes_root,
+                                         tmp_path_factory, tmp_path):
+    # the training: tools/train.py, 4 iterations, shared with the inference
+    # tests (test_apis/trained.py)
+    work = trained_run(run_tool, shapes_root, tmp_path_factory)
+    ckpt = osp.join(work, f'iter_{ITERS}.pth')
     assert osp.isfile(ckpt)
     assert 0 <= _miou(read_log(work)) <= 100
-    assert torch.load(ckpt)['meta']['iter'] == 6  # weights_only by default
+    # weights_only by default
+    assert torch.load(ckpt)['meta']['iter'] == ITERS
 
     out, show = str(tmp_path / 'pred'), str(tmp_path / 'show')
     proc = run_tool([
         'tools/test.py', CONFIG, ckpt, '--work-dir',
         str(tmp_path / 'test'), '--out', out, '--show-dir', show
-    ] + shapes_options(shapes_root, 6)[:4] +
+    ] + shapes_options(shapes_root, ITERS)[:4] +
                     ['default_hooks.visualization.interval=1'])
     assert 0 <= _miou(proc.stdout + proc.stderr) <= 100
     assert len([f for f in os.listdir(out) if f.endswith('.png')]) == 8
@@ -44,7 +46,7 @@ def test_train_then_test_from_checkpoint(run_tool, shapes_root, tmp_path):
     proc = run_tool([
         'tools/test.py', CONFIG, ckpt, '--tta', '--work-dir',
         str(tmp_path / 'tta')
-    ] + shapes_options(shapes_root, 6)[:4])
+    ] + shapes_options(shapes_root, ITERS)[:4])
     assert 0 <= _miou(proc.stdout + proc.stderr) <= 100
 
 
