@@ -109,7 +109,11 @@ def test_voc_config_reads_prepared_layout(voc_layout, repo_root):
     train = DATASETS.build(cfg.train_dataloader.dataset)
     assert len(train) == 2 + 3
     sample = train[4]
-    assert sample['inputs'].shape[1:] == (512, 512)
+    # The 37x45 image is rescaled by 0.5..2.0 of 512/37 and cropped at 512:
+    # each side lies in [256, 512], and the label follows the image.
+    h, w = sample['inputs'].shape[1:]
+    assert 256 <= h <= 512 and 256 <= w <= 512
+    assert sample['data_samples'].gt_sem_seg.data.shape[1:] == (h, w)
     assert sample['data_samples'].gt_sem_seg.data.max() <= 255
     val = DATASETS.build(cfg.val_dataloader.dataset)
     assert len(val) == 1 and val.metainfo['classes'][0] == 'background'
