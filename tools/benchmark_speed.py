@@ -1,79 +1,280 @@
-"""Speed and peak memory of segplug's DeepLab v3, v3+ and PSPNet against
-mmseg's own models, at equal outputs.
+"""Speed of segplug's models on each inference and training path against
+mmseg's own model in eager fp32, at equal outputs, with the rate each path
+reaches against the machine's own matrix-multiply peak.
 
-    python tools/benchmark_speed.py [--models pspnet ...] [--size 512]
-        [--batch 2] [--repeats 5] [--warmup 1] [--threads N] [--device cpu]
+    python tools/benchmark_speed.py [--models deeplabv3plus ...] [--size 512]
+        [--batch 2] [--threads 1 2] [--repeats 5] [--warmup 1]
+        [--no-onnx] [--profile] [--device cpu]
 
-Each pair is built from segplug's and mmseg's configs (BN for SyncBN, no
-pretrained weights, 21 classes). mmseg's initialised weights are copied into
-segplug's model with the converter and the eval outputs compared; a pair
-whose outputs differ by more than 1e-4 is not timed. The two models are then
-run in one process, interleaved (segplug, mmseg, segplug, ...), and the
-table gives medians after warm-up:
-- forward: images/s of ``encode_decode`` on 1 x 3 x size x size, eval mode,
-  no grad;
-- train: iterations/s of ``loss`` + SGD step (``OptimWrapper.update_params``,
-  what ``train_step`` does after the data preprocessor) at ``--batch``, with
-  random labels. Both models get tensors directly: the data preprocessor is
-  the same on both sides and left out;
-- peak memory of each call above what it started with. CUDA:
-  ``torch.cuda.max_memory_allocated``. CPU: the process's peak resident set
-  (VmHWM of /proc/self/status, reset by writing 5 to /proc/self/clear_refs,
-  Linux >= 4.0; freed heap is first returned with malloc_trim) minus the
-  resident set at the start; 'n/a' where clear_refs is not writable.
+Models: DeepLab v3, v3+ and PSPNet (ResNet-50-V1c, output stride 8, 21
+classes, BN for SyncBN, no pretrained weights) built from segplug's and
+mmseg's configs; mmseg's initialised weights are copied into segplug's with
+the converter and the eval outputs compared, and a pair whose outputs
+differ by more than 1e-4 is not timed. ``shapes`` is the demo's DeepLab v3+
+(configs/deeplabv3plus_shapes.py) alone, against itself in fp32 (use
+``--size 128 --batch 8``, its crop and batch).
+
+For each thread count the paths run in one process, interleaved (one call
+of each in turn), and the tables give medians after warm-up:
+- forward (``encode_decode`` on 1 x 3 x size x size, eval, no grad): mmseg
+  fp32; segplug fp32; ``fast`` (``--fast``'s defaults:
+  segplug.engine.fast_inference, which picks bf16 only where this device
+  multiplies faster in it); BN folded + bf16 and BN folded + bf16 +
+  channels-last (bf16 forced, to show what it costs or gains here);
+  onnxruntime on segplug's exported model (static size);
+- training step (``loss``, backward, SGD step at ``--batch``, random labels;
+  the data preprocessor, the same on all paths, left out): mmseg fp32,
+  segplug fp32, segplug under bf16 autocast (what ``tools/train.py --amp``
+  does on a CPU).
+Each figure comes with its GFLOP/s (the model's FLOPs, 2 per multiply-add,
+from mmengine's counter as tools/model_stats.py uses it; a training step
+counts the forward with the auxiliary head times 3 for the backward, the
+usual estimate) and that over the fp32 and the bf16 matrix-multiply peak
+(the best of 3 products of 2048^2 matrices, measured in this run at the
+same thread count). Forward paths also give their label agreement with
+mmseg's fp32 labels and the largest logit difference, on the random input
+and weights; the accuracy gate on a trained model is a test
+(tests/test_engine/test_fast_inference_gate.py). Peak memory: the call's
+peak above its start (see segplug.utils.benchmark.PeakMemory).
+
+``--profile`` adds, per model, the fast path's forward time by op type
+(torch.profiler, one call at the last thread count).
 
 On a machine other jobs keep busy, use ``--threads`` below the free cores:
 torch threads waiting on a descheduled sibling slow every op many times.
 """
 import argparse
+import copy
 import datetime
+import os.path as osp
+import tempfile
 
 import torch
 from mmengine.registry import init_default_scope
 
-from segplug.utils import interleaved, print_table, run_conditions
+from segplug.engine.fast_inference import make_fast
+from segplug.utils import interleaved, run_conditions
+from segplug.utils.benchmark import forward_flops, matmul_peak
 from segplug.utils.mmseg_pairs import (NUM_CLASSES, PAIRS, build_pair,
-                                       forward_step, train_step)
+                                       build_shapes_model, forward_step,
+                                       train_step)
 
 MAX_DIFF = 1e-4
+SHAPES = 'shapes'
+FORWARD_PATHS = ('fp32', 'fast', 'fold+bf16', 'fold+bf16+channels-last')
 
 
-def benchmark_pair(name, args, device):
-    """Table rows for one model, or None when the outputs differ."""
+class _Forward(torch.nn.Module):
+    """A model's whole-image forward as a module the FLOP counter takes."""
+
+    def __init__(self, model, training: bool):
+        super().__init__()
+        self.model, self.training_heads = model, training
+
+    def forward(self, x):
+        model = self.model
+        if not self.training_heads:
+            metas = [dict(img_shape=x.shape[2:], ori_shape=x.shape[2:])]
+            return model.encode_decode(x, metas)
+        feats = model.extract_feat(x)
+        outs = [model.decode_head.forward(feats)]
+        if getattr(model, 'with_auxiliary_head', False):
+            outs.append(model.auxiliary_head.forward(feats))
+        return outs
+
+
+def build_models(name, args):
+    """(segplug's model, the reference: mmseg's or None for ``shapes``,
+    the number of classes), or None when the pair's outputs differ."""
+    if name == SHAPES:
+        model = build_shapes_model()
+        return model, None, model.decode_head.num_classes
     ours, theirs = build_pair(name, args.tiny)
-    models = [m.to(device).eval() for m in (ours, theirs)]
-    x = torch.randn(1, 3, args.size, args.size, device=device)
-    ref, out = (forward_step(m, x)() for m in (theirs, ours))
+    x = torch.randn(1, 3, args.size, args.size)
+    ref, out = (forward_step(m.eval(), x)() for m in (theirs, ours))
     diff = (out - ref).abs().max().item()
     equal = diff <= MAX_DIFF
     print(f'{name}: outputs {"equal" if equal else "DIFFER"} after '
           f'conversion (max abs diff {diff:.1e}, limit {MAX_DIFF:.0e})')
-    if not equal:
+    return (ours, theirs, NUM_CLASSES) if equal else None
+
+
+def forward_paths(ours, theirs, args, workdir, name):
+    """{path: eval model or onnxruntime step} for the forward table."""
+    paths = {} if theirs is None else {'mmseg fp32': theirs.eval()}
+    paths['segplug fp32'] = ours.eval()
+    options = {
+        'fast': {},
+        'fold+bf16': dict(bf16=True),
+        'fold+bf16+channels-last': dict(bf16=True, channels_last=True)
+    }
+    for path, kwargs in options.items():
+        model = copy.deepcopy(ours).eval()
+        print(f'{name} {path}: {make_fast(model, **kwargs)}')
+        paths[path] = model
+    if not args.no_onnx:
+        onnx = onnx_model(ours, args, workdir, name)
+        if onnx is not None:
+            paths['onnxruntime'] = onnx
+    return paths
+
+
+def onnx_model(ours, args, workdir, name):
+    """segplug's model exported at the benchmark's size, or None (said)."""
+    try:
+        import onnxruntime  # noqa: F401
+
+        from segplug.deploy import SegmentorGraph, export_onnx
+    except ImportError as err:
+        print(f'{name} onnxruntime: left out ({err})')
         return None
-    forward = interleaved([forward_step(m, x) for m in models], device,
-                          args.warmup, args.repeats)
+    path = osp.join(workdir, f'{name}.onnx')
+    export_onnx(SegmentorGraph(copy.deepcopy(ours)), path, (args.size, ) * 2)
+    return path
+
+
+def _ort_step(path, x, threads):
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(
+        path, options, providers=['CPUExecutionProvider'])
+    feed = {'input': x.cpu().numpy()}
+    return lambda: torch.from_numpy(session.run(None, feed)[0])
+
+
+def _rates(flops, seconds, peaks):
+    rate = flops / seconds / 1e9
+    return rate, rate / peaks['fp32'], rate / peaks['bf16']
+
+
+def time_forward(paths, x, threads, device, args, flops, peaks):
+    steps = {
+        path: (_ort_step(m, x, threads)
+               if isinstance(m, str) else forward_step(m, x))
+        for path, m in paths.items()
+    }
+    outputs = {path: step().float() for path, step in steps.items()}
+    ref_path = next(iter(paths))
+    ref = outputs[ref_path]
+    times = interleaved(
+        list(steps.values()), device, args.warmup, args.repeats)
+    ref_s = times[0][0]
+    rows = []
+    for (path, out), (seconds, mib) in zip(outputs.items(), times):
+        agree = (out.argmax(1) == ref.argmax(1)).float().mean().item()
+        diff = (out - ref).abs().max().item()
+        rows.append((path, 1 / seconds, ref_s / seconds,
+                     *_rates(flops, seconds, peaks), agree, diff, mib))
+    return ref_path, rows
+
+
+def time_train(ours, theirs, args, device, num_classes, flops, peaks):
+    models = {} if theirs is None else {'mmseg fp32': theirs}
+    models['segplug fp32'] = ours
     xb = torch.randn(args.batch, 3, args.size, args.size, device=device)
     labels = torch.randint(
-        0, NUM_CLASSES, (args.batch, args.size, args.size), device=device)
-    for model in models:
-        model.train()
-    train = interleaved([train_step(m, xb, labels) for m in models], device,
-                        args.warmup, args.repeats)
-    return [
-        (name, 'forward img/s (higher is better)', *(1 / s
-                                                     for s, _ in forward)),
-        (name, f'train it/s at batch {args.batch} (higher is better)',
-         *(1 / s for s, _ in train)),
-        (name, 'forward peak MiB (lower is better)', *(m for _, m in forward)),
-        (name, 'train peak MiB (lower is better)', *(m for _, m in train)),
-    ]
+        0, num_classes, (args.batch, args.size, args.size), device=device)
+    steps = {}
+    for path, model in models.items():
+        steps[path] = train_step(model.train(), xb, labels)
+    bf16_model = copy.deepcopy(ours).train()
+    steps['segplug bf16 (--amp)'] = train_step(
+        bf16_model, xb, labels, bf16=True)
+    times = interleaved(
+        list(steps.values()), device, args.warmup, args.repeats)
+    ref_s = times[0][0]
+    for model in (ours, bf16_model, *(() if theirs is None else (theirs, ))):
+        model.eval()
+    return next(iter(steps)), [(path, 1 / seconds, ref_s / seconds,
+                                *_rates(flops, seconds, peaks), mib)
+                               for path, (seconds, mib) in zip(steps, times)]
+
+
+def _f(value, spec='.3g'):
+    return 'n/a' if value is None else format(value, spec)
+
+
+def print_forward(name, threads, ref_path, rows):
+    print(f'\n{name}, forward 1x3xHxW, {threads} thread(s):\n')
+    print(f'| path | img/s | x {ref_path} | GFLOP/s | of fp32 peak | '
+          f'of bf16 peak | labels = {ref_path} | max logit diff | peak MiB |')
+    print('| --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+    for path, ips, ratio, rate, fp32, bf16, agree, diff, mib in rows:
+        print(f'| {path} | {ips:.3g} | {ratio:.3f} | {rate:.1f} | '
+              f'{fp32:.2f} | {bf16:.2f} | {agree:.4f} | {diff:.1e} | '
+              f'{_f(mib, ".0f")} |')
+
+
+def print_train(name, threads, batch, ref_path, rows):
+    print(f'\n{name}, training step at batch {batch}, {threads} thread(s):'
+          '\n')
+    print(f'| path | it/s | x {ref_path} | GFLOP/s | of fp32 peak | '
+          'of bf16 peak | peak MiB |')
+    print('| --- | --- | --- | --- | --- | --- | --- |')
+    for path, its, ratio, rate, fp32, bf16, mib in rows:
+        print(f'| {path} | {its:.3g} | {ratio:.3f} | {rate:.1f} | '
+              f'{fp32:.2f} | {bf16:.2f} | {_f(mib, ".0f")} |')
+
+
+def print_profile(name, model, x, rows=12):
+    from torch.profiler import ProfilerActivity, profile
+    step = forward_step(model, x)
+    step()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        step()
+    total = sum(e.self_cpu_time_total for e in prof.key_averages())
+    print(f'\n{name}, fast path forward by op type ({total / 1e3:.0f} ms):'
+          '\n')
+    print('| op | calls | self ms | share |')
+    print('| --- | --- | --- | --- |')
+    events = sorted(
+        prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    for e in events[:rows]:
+        print(f'| {e.key} | {e.count} | {e.self_cpu_time_total / 1e3:.1f} '
+              f'| {e.self_cpu_time_total / total:.3f} |')
+
+
+def benchmark_model(name, args, device, workdir):
+    """Print one model's tables; False when its pair's outputs differ."""
+    built = build_models(name, args)
+    if built is None:
+        return False
+    ours, theirs, num_classes = (built[0].to(device), built[1], built[2])
+    theirs = None if theirs is None else theirs.to(device)
+    x = torch.randn(1, 3, args.size, args.size, device=device)
+    flops = forward_flops(_Forward(ours.eval(), False), x)
+    train_flops = 3 * args.batch * forward_flops(_Forward(ours, True), x)
+    print(f'{name}: {flops / 1e9:.1f} GFLOP per forward, '
+          f'{train_flops / 1e9:.1f} per training step at batch {args.batch}')
+    paths = forward_paths(ours, theirs, args, workdir, name)
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        peaks = {
+            'fp32': matmul_peak(torch.float32, device),
+            'bf16': matmul_peak(torch.bfloat16, device)
+        }
+        print(f'\n{name}, {threads} thread(s): matrix-multiply peak '
+              f'{peaks["fp32"]:.1f} GFLOP/s fp32, {peaks["bf16"]:.1f} bf16')
+        print_forward(
+            name, threads,
+            *time_forward(paths, x, threads, device, args, flops, peaks))
+        if not args.no_train:
+            print_train(
+                name, threads, args.batch,
+                *time_train(ours, theirs, args, device, num_classes,
+                            train_flops, peaks))
+    if args.profile:
+        print_profile(name, paths['fast'], x)
+    return True
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument(
-        '--models', nargs='+', choices=list(PAIRS), default=list(PAIRS))
+        '--models', nargs='+', choices=[*PAIRS, SHAPES], default=list(PAIRS))
     parser.add_argument(
         '--size',
         type=int,
@@ -85,7 +286,7 @@ def parse_args(argv=None):
         '--repeats',
         type=int,
         default=5,
-        help='timed calls per model and metric (default 5)')
+        help='timed calls per path and table (default 5)')
     parser.add_argument(
         '--warmup',
         type=int,
@@ -94,21 +295,35 @@ def parse_args(argv=None):
     parser.add_argument(
         '--threads',
         type=int,
-        default=torch.get_num_threads(),
-        help="torch threads (default torch's current)")
+        nargs='+',
+        default=[torch.get_num_threads()],
+        help="torch (and onnxruntime) thread counts (default torch's "
+        'current)')
     parser.add_argument(
         '--device',
         choices=['cpu', 'cuda'],
         default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument(
+        '--no-onnx',
+        action='store_true',
+        help='leave out onnxruntime (its export takes a while)')
+    parser.add_argument(
+        '--no-train', action='store_true', help='forward tables only')
+    parser.add_argument(
+        '--profile',
+        action='store_true',
+        help="the fast path's forward time by op type")
+    parser.add_argument(
         '--tiny',
         action='store_true',
         help='ResNet-18, 1/16 widths: for testing this tool')
     args = parser.parse_args(argv)
-    for key in ('size', 'batch', 'repeats', 'threads'):
+    for key in ('size', 'batch', 'repeats'):
         if getattr(args, key) < 1:
             parser.error(f'--{key}: expected a positive int, got '
                          f'{getattr(args, key)}')
+    if min(args.threads) < 1:
+        parser.error(f'--threads: expected positive ints, got {args.threads}')
     if args.warmup < 0:
         parser.error(f'--warmup: expected >= 0, got {args.warmup}')
     if args.batch < 2:
@@ -116,26 +331,27 @@ def parse_args(argv=None):
         # and image, which BN cannot normalise in training mode.
         parser.error(f'--batch: expected >= 2 (BN after global pooling), '
                      f'got {args.batch}')
+    if args.device == 'cuda':
+        args.no_onnx = True  # the exported model runs on the CPU provider
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
-    torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     init_default_scope('mmseg')
-    rows, failed = [], []
-    for name in args.models:
-        pair_rows = benchmark_pair(name, args, device)
-        if pair_rows is None:
-            failed.append(name)
-        else:
-            rows += pair_rows
-    print(f'\nsegplug vs mmseg, {datetime.date.today()}, '
+    print(f'segplug paths vs mmseg eager fp32, {datetime.date.today()}, '
           f'{run_conditions(device)}{", tiny models" * args.tiny}')
-    print(f'forward 1x3x{args.size}x{args.size}, train batch {args.batch}; '
-          f'median of {args.repeats} interleaved after {args.warmup} warm-up')
-    print_table('model', 'mmseg', rows, failed)
+    print(f'size {args.size}, train batch {args.batch}; median of '
+          f'{args.repeats} interleaved after {args.warmup} warm-up')
+    failed = []
+    with tempfile.TemporaryDirectory() as workdir:
+        for name in args.models:
+            if not benchmark_model(name, args, device, workdir):
+                failed.append(name)
+    if failed:
+        raise SystemExit(
+            f'error: outputs differ, not timed: {", ".join(failed)}')
 
 
 if __name__ == '__main__':

@@ -34,6 +34,11 @@ def parse_args():
         help="refine with segplug's dense CRF (a config's own "
         'model.postprocessor is used as it is)')
     parser.add_argument(
+        '--fast',
+        action='store_true',
+        help='the fast inference path: BN folded into the convolutions, '
+        'bf16 where this device multiplies faster in it (docs/inference.md)')
+    parser.add_argument(
         '--opacity',
         type=float,
         default=0.5,
@@ -68,6 +73,9 @@ def build_segmenter(args, cfg):
                               f'from tools/export.py, got {args.checkpoint}')
         if not osp.isfile(args.checkpoint):
             raise ConfigError(f'ONNX model not found: {args.checkpoint}')
+        if args.fast:
+            raise ConfigError('--fast is for --backend pytorch; onnxruntime '
+                              'applies its own graph optimisations')
         from segplug.deploy import OnnxSegmenter
         try:
             return OnnxSegmenter(
@@ -75,7 +83,10 @@ def build_segmenter(args, cfg):
         except ValueError as err:  # e.g. a model exported with --argmax
             raise ConfigError(str(err)) from err
     from segplug.apis import PytorchSegmenter
-    segmenter = PytorchSegmenter(cfg, args.checkpoint, args.device, args.crf)
+    segmenter = PytorchSegmenter(cfg, args.checkpoint, args.device, args.crf,
+                                 True if args.fast else None)
+    if segmenter.fast:
+        print(segmenter.fast)
     if segmenter.uses_config_postprocessor:
         print('--crf: the config has its own model.postprocessor '
               f'({segmenter.cfg.model.postprocessor.type}); using it as is')
@@ -93,9 +104,10 @@ def main():
         opts = InferOptions(args.out, args.batch_size, args.opacity,
                             args.save_probs, args.save_frames)
         if is_detection_config(cfg):
-            if args.crf or args.backend != 'pytorch':
-                raise ConfigError('--crf and --backend onnxruntime are for '
-                                  'mmseg configs; this is an mmdet config')
+            if args.crf or args.fast or args.backend != 'pytorch':
+                raise ConfigError('--crf, --fast and --backend onnxruntime '
+                                  'are for mmseg configs; this is an mmdet '
+                                  'config')
             counts = infer_instances(cfg, args.checkpoint, items, opts,
                                      args.device, args.score_thr)
         else:

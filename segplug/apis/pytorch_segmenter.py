@@ -8,6 +8,7 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 
+from ..engine.fast_inference import fast_from_config, fast_options, make_fast
 from ..engine.trained_model import build_for_inference, load_trained_weights
 from ..models.segmentors.postprocessor_inputs import class_probs
 from .model_loading import (dataset_meta, device_checked, read_config,
@@ -31,17 +32,24 @@ class PytorchSegmenter(Segmenter):
         crf (bool): Refine with segplug's ``DenseCRF`` (DeepLab v1's
             settings) when the config has no ``model.postprocessor``; a
             config's own postprocessor always runs. Default False.
+        fast (bool | dict | None): The fast inference path
+            (:func:`segplug.engine.fast_inference.make_fast`): True for its
+            defaults, a dict of its options, False for fp32; None takes the
+            config's ``fast_inference`` key. Default None.
 
     Attributes:
         uses_config_postprocessor (bool): ``crf`` asked for and the
             config's own postprocessor runs instead.
+        fast (str | None): What the fast path applied, one line; None on
+            the fp32 path.
     """
 
     def __init__(self,
                  config: Union[str, Config],
                  checkpoint: str,
                  device: str = 'cpu',
-                 crf: bool = False):
+                 crf: bool = False,
+                 fast=None):
         from mmseg.registry import DATASETS
         cfg, own = with_crf(copy.deepcopy(read_config(config)), crf)
         self.uses_config_postprocessor = crf and own
@@ -55,6 +63,9 @@ class PytorchSegmenter(Segmenter):
         self.model.dataset_meta = dict(
             classes=self.classes, palette=self.palette)
         self.pipeline = Compose(test_pipeline_cfg(cfg))
+        options = (
+            fast_from_config(cfg) if fast is None else fast_options(fast))
+        self.fast = make_fast(self.model, **options) if options else None
 
     @property
     def postprocessor(self):

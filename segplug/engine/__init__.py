@@ -1,4 +1,5 @@
 from .batch_size_check import check_batch_size
+from .bf16_optim_wrapper import BF16OptimWrapper
 from .checkpoint import install_checkpoint_allow_list, load_from_local
 from .checkpoint_fit import Fit, measure_fit
 from .config_check import check_config
@@ -16,13 +17,14 @@ from .segplug_runner import SegplugRunner
 from .tool_runner import load_config, run, user_errors_exit
 
 __all__ = [
-    'USER_ERRORS', 'AtomicCheckpointHook', 'CheckpointError', 'ConfigError',
-    'DataCheckSummary', 'DataError', 'DataNotFoundError', 'DeviceError', 'Fit',
-    'SegplugRunner', 'TrainingError', 'TrainingGuardHook',
-    'UnsafeCheckpointError', 'adapt_to_device', 'add_training_guard',
-    'check_batch_size', 'check_config', 'check_data', 'check_pretrained',
-    'enable_amp', 'fetch_to_hub_cache', 'hub_cache_path',
-    'install_checkpoint_allow_list', 'leaf_dataset_cfgs', 'load_config',
-    'load_from_local', 'measure_fit', 'resolve_resume', 'resume_candidates',
-    'run', 'sync_bn_to_bn', 'use_atomic_checkpoints', 'user_errors_exit'
+    'USER_ERRORS', 'AtomicCheckpointHook', 'BF16OptimWrapper',
+    'CheckpointError', 'ConfigError', 'DataCheckSummary', 'DataError',
+    'DataNotFoundError', 'DeviceError', 'Fit', 'SegplugRunner',
+    'TrainingError', 'TrainingGuardHook', 'UnsafeCheckpointError',
+    'adapt_to_device', 'add_training_guard', 'check_batch_size',
+    'check_config', 'check_data', 'check_pretrained', 'enable_amp',
+    'fetch_to_hub_cache', 'hub_cache_path', 'install_checkpoint_allow_list',
+    'leaf_dataset_cfgs', 'load_config', 'load_from_local', 'measure_fit',
+    'resolve_resume', 'resume_candidates', 'run', 'sync_bn_to_bn',
+    'use_atomic_checkpoints', 'user_errors_exit'
 ]

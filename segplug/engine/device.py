@@ -100,17 +100,34 @@ def _cpu_model_wrapper(cfg: Config) -> dict:
 
 
 def enable_amp(cfg: Config) -> None:
-    """Switch ``cfg``'s optimizer wrapper to mixed precision (``--amp``)."""
+    """Switch ``cfg``'s optimizer wrapper to mixed precision (``--amp``):
+    mmengine's fp16 ``AmpOptimWrapper`` on a CUDA, NPU or MLU device, else
+    bf16 autocast (:class:`.BF16OptimWrapper`) on a CPU with native bf16.
+    """
     from mmengine.device import (is_cuda_available, is_mlu_available,
                                  is_npu_available)
-    if not (is_cuda_available() or is_npu_available() or is_mlu_available()):
-        raise DeviceError('--amp needs a CUDA, NPU or MLU device (mmengine '
-                          "has no CPU mixed precision); none found")
+
+    from .fast_inference import bf16_pays, native_bf16
     wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-    if wrapper == 'AmpOptimWrapper':
+    if wrapper in ('AmpOptimWrapper', 'BF16OptimWrapper'):
         return
     if wrapper != 'OptimWrapper':
         raise ConfigError('--amp: expected optim_wrapper type OptimWrapper, '
                           f'got {wrapper}')
-    cfg.optim_wrapper.type = 'AmpOptimWrapper'
-    cfg.optim_wrapper.loss_scale = 'dynamic'
+    if is_cuda_available() or is_npu_available() or is_mlu_available():
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+        return
+    cpu = torch.device('cpu')
+    if not native_bf16(cpu):
+        raise DeviceError('--amp: no CUDA device, and this CPU has no native '
+                          'bf16 (AVX512-BF16 or AMX); train without --amp')
+    pays, why_not = bf16_pays(cpu)
+    if not pays:
+        from mmengine.logging import print_log
+        print_log(
+            f'--amp: {why_not}; training in bf16 as asked, expect it '
+            'slower than without --amp',
+            logger='current',
+            level=30)
+    cfg.optim_wrapper.type = 'BF16OptimWrapper'

@@ -142,3 +142,29 @@ def print_table(first: str, peer: str, rows, failed: Sequence[str]) -> None:
               f'{_fmt(ratio, ".3f")} |')
     if failed:
         sys.exit(f'error: outputs differ, not timed: {", ".join(failed)}')
+
+
+def matmul_peak(dtype: torch.dtype,
+                device: torch.device,
+                size: int = 2048,
+                repeats: int = 3) -> float:
+    """The best GFLOP/s of ``repeats`` size^3 matrix products in ``dtype``
+    (2 FLOPs per multiply-add): the rate a convolution lowered to a matrix
+    product cannot beat at this thread count."""
+    a = torch.randn(size, size, device=device).to(dtype)
+    best = float('inf')
+    a @ a  # kernels chosen, buffers allocated
+    for _ in range(repeats):
+        best = min(best, _seconds(lambda: a @ a, device))
+    return 2 * size**3 / best / 1e9
+
+
+def forward_flops(module: torch.nn.Module, *inputs) -> float:
+    """FLOPs of ``module(*inputs)``, 2 per multiply-add: mmengine's counter
+    (the one tools/model_stats.py reports) counts one per multiply-add."""
+    from mmengine.analysis import FlopAnalyzer
+    with torch.no_grad():
+        analyzer = FlopAnalyzer(module, inputs)
+        analyzer.unsupported_ops_warnings(False)
+        analyzer.uncalled_modules_warnings(False)
+        return 2.0 * analyzer.total()

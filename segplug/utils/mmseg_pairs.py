@@ -14,7 +14,7 @@ from mmseg.structures import SegDataSample
 
 from ..converters import (MMSEG_HEADS, convert_mmseg_checkpoint,
                           mmseg_config_file)
-from ..engine import sync_bn_to_bn
+from ..engine import BF16OptimWrapper, sync_bn_to_bn
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PAIRS = {eq.model: eq for eq in MMSEG_HEADS.values()}
@@ -75,6 +75,18 @@ def build_pair(name: str,
     return ours, theirs
 
 
+def build_shapes_model() -> torch.nn.Module:
+    """The demo's DeepLab v3+ (configs/deeplabv3plus_shapes.py), initialised
+    with seed 0, its data preprocessor left to the caller."""
+    model = Config.fromfile(osp.join(REPO,
+                                     'configs/deeplabv3plus_shapes.py')).model
+    sync_bn_to_bn(model)
+    torch.manual_seed(0)
+    built = MODELS.build(model)
+    init_quietly(built)
+    return built
+
+
 def forward_step(model, x):
     """A call running ``model``'s whole-image forward on ``x``, no grad."""
     metas = [dict(img_shape=x.shape[2:], ori_shape=x.shape[2:])] * len(x)
@@ -86,21 +98,25 @@ def forward_step(model, x):
     return step
 
 
-def train_step(model, x, labels):
+def train_step(model, x, labels, bf16: bool = False):
     """A call running one training step of ``model`` on ``x`` (N, 3, H, W)
     and ``labels`` (N, H, W): ``loss``, backward and an SGD update, what
-    ``train_step`` does after the data preprocessor."""
+    ``train_step`` does after the data preprocessor; with ``bf16`` the
+    forward and loss under bf16 autocast (``BF16OptimWrapper``, what
+    ``tools/train.py --amp`` uses on a CPU)."""
     samples = []
     for label in labels:
         sample = SegDataSample(gt_sem_seg=PixelData(data=label[None]))
         sample.set_metainfo(dict(img_shape=x.shape[2:], ori_shape=x.shape[2:]))
         samples.append(sample)
-    optim = OptimWrapper(
+    wrapper = BF16OptimWrapper if bf16 else OptimWrapper
+    optim = wrapper(
         torch.optim.SGD(
             model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4))
 
     def step():
-        loss, _ = model.parse_losses(model.loss(x, samples))
+        with optim.optim_context(model):
+            loss, _ = model.parse_losses(model.loss(x, samples))
         optim.update_params(loss)
 
     return step

@@ -124,3 +124,22 @@ def test_missing_and_unfitting_checkpoints(tmp_path):
             CheckpointError,
             match='does not fit the model: .* tensors do not'):
         PytorchSegmenter(CONFIG, other)
+
+
+@pytest.mark.slow
+def test_fast_path_from_the_argument_and_the_config(checkpoint, images):
+    fp32 = PytorchSegmenter(CONFIG, checkpoint)
+    assert fp32.fast is None
+    ref = fp32.predict(images[:2], with_probs=True)
+    folded = PytorchSegmenter(CONFIG, checkpoint, fast=dict(bf16=False))
+    assert folded.fast.startswith('fast inference: ')
+    assert int(folded.fast.split()[2]) > 0  # BNs folded
+    for a, b in zip(folded.predict(images[:2], with_probs=True), ref):
+        np.testing.assert_allclose(a.probs, b.probs, atol=1e-4)
+    cfg = Config.fromfile(CONFIG)
+    cfg.fast_inference = dict(bf16=False, channels_last=True)
+    assert 'channels-last' in PytorchSegmenter(cfg, checkpoint).fast
+    assert PytorchSegmenter(cfg, checkpoint, fast=False).fast is None
+    cfg.fast_inference = dict(bf16='maybe')
+    with pytest.raises(ConfigError, match='fast_inference.bf16: expected'):
+        PytorchSegmenter(cfg, checkpoint)

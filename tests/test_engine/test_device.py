@@ -38,7 +38,23 @@ def test_non_distributed_run_is_left_alone(repo_root):
 
 @pytest.mark.skipif(
     torch.cuda.is_available(), reason='checks the CPU-only behaviour')
-def test_amp_without_gpu_is_a_clear_error():
+def test_amp_without_gpu_or_bf16_is_a_clear_error(monkeypatch):
+    import segplug.engine.fast_inference as fast
+    monkeypatch.setattr(fast, 'native_bf16', lambda device: False)
     cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper')))
-    with pytest.raises(DeviceError, match='--amp needs a CUDA'):
+    with pytest.raises(
+            DeviceError,
+            match='--amp: no CUDA device, and this '
+            'CPU has no native bf16'):
         enable_amp(cfg)
+
+
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason='checks the CPU-only behaviour')
+def test_amp_on_a_bf16_cpu_trains_in_bf16(monkeypatch):
+    import segplug.engine.fast_inference as fast
+    monkeypatch.setattr(fast, 'native_bf16', lambda device: True)
+    cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper')))
+    enable_amp(cfg)
+    assert cfg.optim_wrapper.type == 'BF16OptimWrapper'
+    assert 'loss_scale' not in cfg.optim_wrapper

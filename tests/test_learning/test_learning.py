@@ -29,6 +29,7 @@ import os
 import os.path as osp
 import re
 
+import numpy as np
 import pytest
 from filelock import FileLock
 
@@ -176,13 +177,84 @@ def test_deeplabv2_learns_shapes_from_scratch(deeplabv2_run):
         f'deeplabv2: val mIoU {miou} after {V2_ITERS} iters')
 
 
+@pytest.fixture(scope='session')
+def deeplabv3plus_run(run_tool, shapes_full, tmp_path_factory):
+    """The demo's model: shared by its learning test and the fast path's
+    accuracy gate."""
+    config, iters, _, _ = CASES['deeplabv3plus']
+    return _shared_run(run_tool, shapes_full, tmp_path_factory,
+                       'deeplabv3plus', config, iters)
+
+
 @pytest.mark.parametrize(
     'arch',
     [pytest.param(a, marks=pytest.mark.lane(c[3])) for a, c in CASES.items()])
-def test_architecture_learns_shapes(arch, run_tool, shapes_full, tmp_path):
+def test_architecture_learns_shapes(arch, run_tool, shapes_full, tmp_path,
+                                    request):
     config, iters, threshold, _ = CASES[arch]
-    miou = _train(run_tool, config, str(tmp_path / 'work'), shapes_full, iters)
+    if arch == 'deeplabv3plus':
+        miou = request.getfixturevalue('deeplabv3plus_run')[0]
+    else:
+        miou = _train(run_tool, config, str(tmp_path / 'work'), shapes_full,
+                      iters)
     assert miou >= threshold, f'{arch}: val mIoU {miou} after {iters} iters'
+
+
+def _labels_and_miou(segmenter, images, truths, num_classes):
+    """Every image's predicted labels and mmseg's mIoU over all of them
+    (per class over the whole set, classes absent from both left out)."""
+    preds = [p.labels for p in segmenter.predict(images)]
+    inter, union = np.zeros(num_classes), np.zeros(num_classes)
+    for pred, truth in zip(preds, truths):
+        valid = truth != 255
+        for c in range(num_classes):
+            p, t = (pred == c) & valid, (truth == c) & valid
+            inter[c] += (p & t).sum()
+            union[c] += (p | t).sum()
+    present = union > 0
+    return preds, 100 * float((inter[present] / union[present]).mean())
+
+
+# The accuracy gate of the fast path (docs/inference.md): within this much
+# mIoU of fp32 and agreeing on at least this share of pixels.
+GATE_MIOU, GATE_AGREEMENT = 0.1, 0.995
+
+
+@pytest.mark.lane(0)
+def test_fast_path_keeps_the_trained_models_accuracy(deeplabv3plus_run,
+                                                     shapes_full):
+    """BN folded and bf16 (forced: where bf16 is slower than fp32, --fast
+    alone keeps fp32) against fp32, on the 100 val images."""
+    import cv2
+    from PIL import Image
+
+    from segplug.apis import PytorchSegmenter
+    _, checkpoint = deeplabv3plus_run
+    config = CASES['deeplabv3plus'][0]
+    names = sorted(f[:-4]
+                   for f in os.listdir(osp.join(shapes_full, 'JPEGImages'))
+                   if f.startswith('val_'))
+    images = [
+        cv2.imread(osp.join(shapes_full, 'JPEGImages', n + '.jpg'))
+        for n in names
+    ]
+    truths = [
+        np.array(
+            Image.open(osp.join(shapes_full, 'SegmentationClass', n + '.png')))
+        for n in names
+    ]
+    fp32 = PytorchSegmenter(config, checkpoint, fast=False)
+    num_classes = fp32.model.decode_head.num_classes
+    ref, ref_miou = _labels_and_miou(fp32, images, truths, num_classes)
+    for options in (dict(bf16=True), dict(bf16=True, channels_last=True),
+                    dict(bf16=False)):
+        segmenter = PytorchSegmenter(config, checkpoint, fast=options)
+        preds, miou = _labels_and_miou(segmenter, images, truths, num_classes)
+        agree = np.mean([np.mean(p == r) for p, r in zip(preds, ref)])
+        assert abs(miou - ref_miou) <= GATE_MIOU, (options, miou, ref_miou)
+        assert agree >= GATE_AGREEMENT, (options, agree)
+        print(f'fast path {options}: mIoU {miou:.2f} against fp32 '
+              f'{ref_miou:.2f}, labels agree on {100 * agree:.3f}%')
 
 
 def _train_from_backbone(run_tool, config, checkpoint, work, shapes_root,

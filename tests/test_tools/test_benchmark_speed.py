@@ -1,6 +1,6 @@
-"""tools/benchmark_speed.py at a tiny setting: the equality check and the
-table (the timing and memory helpers are tests/test_utils'). Full-size
-figures are not a test."""
+"""tools/benchmark_speed.py at a tiny setting: the equality check, the
+paths and their tables (the timing and memory helpers are
+tests/test_utils'). Full-size figures are not a test."""
 import math
 import re
 
@@ -9,8 +9,9 @@ import torch
 
 from ..utils import load_tool
 
-METRICS = ('forward img/s', 'train it/s at batch 2', 'forward peak MiB',
-           'train peak MiB')
+FORWARD = ('mmseg fp32', 'segplug fp32', 'fast', 'fold+bf16',
+           'fold+bf16+channels-last', 'onnxruntime')
+TRAIN = ('mmseg fp32', 'segplug fp32', 'segplug bf16 (--amp)')
 
 
 @pytest.fixture(scope='module')
@@ -18,39 +19,81 @@ def bench(repo_root):
     return load_tool(repo_root, 'benchmark_speed')
 
 
-def test_tiny_run_prints_equal_outputs_and_ratios(run_tool):
-    proc = run_tool([
-        'tools/benchmark_speed.py', '--tiny', '--models', 'pspnet', '--size',
-        '64', '--batch', '2', '--repeats', '1', '--warmup', '0', '--threads',
-        '1'
-    ],
-                    timeout=300)
-    out = proc.stdout
+def _table(out, title):
+    lines = out[out.index(title):].splitlines()[3:]
+    rows = []
+    for line in lines[1:]:
+        if not line.startswith('|'):
+            break
+        rows.append([c.strip() for c in line.split('|')[1:-1]])
+    return rows
+
+
+@pytest.fixture(scope='module')
+def tiny_run(bench):
+    """In-process runs of the tiny PSPNet pair (without onnxruntime: its
+    export goes through the slow dynamo exporter) and of the shapes model
+    (with it)."""
+    import contextlib
+    import io
+    threads = torch.get_num_threads()
+    out = io.StringIO()
+    common = [
+        '--size', '64', '--batch', '2', '--repeats', '1', '--warmup', '0',
+        '--threads', '1'
+    ]
+    try:
+        with contextlib.redirect_stdout(out):
+            bench.main(['--tiny', '--models', 'pspnet', '--no-onnx'] + common)
+            bench.main(['--models', 'shapes'] + common)
+    finally:
+        torch.set_num_threads(threads)
+    return out.getvalue()
+
+
+@pytest.mark.slow
+def test_tiny_run_prints_every_path_with_rates(tiny_run):
+    out = tiny_run
     diff = re.search(
         r'pspnet: outputs equal after conversion \(max abs diff '
         r'(\S+),', out)
     assert diff and float(diff.group(1)) <= 1e-4
-    assert f'torch {torch.__version__}' in out and 'threads 1' in out
-    assert '| model | metric | segplug | mmseg | segplug/mmseg |' in out
-    rows = [
-        line.split('|')[1:-1] for line in out.splitlines()
-        if line.startswith('| pspnet |')
-    ]
-    assert [row[1].strip().split(' (')[0] for row in rows] == list(METRICS)
-    for _, metric, ours, theirs, ratio in rows:
-        if 'MiB' in metric and 'n/a' in (theirs.strip(), ratio.strip()):
-            continue  # a tiny model's call may fit in freed memory
-        assert float(ours) >= 0 and float(theirs) > 0
-        assert math.isfinite(float(ratio)) and float(ratio) >= 0
-        assert float(ratio) == pytest.approx(
-            float(ours) / float(theirs), rel=0.01, abs=1e-3)
-    for _, _, ours, theirs, ratio in rows[:2]:  # throughputs
-        assert float(ours) > 0 and float(ratio) > 0
-    assert 'deeplabv3' not in out
+    assert f'torch {torch.__version__}' in out
+    peak = re.search(r'matrix-multiply peak (\S+) GFLOP/s fp32, (\S+) bf16',
+                     out)
+    assert peak and float(peak.group(1)) > 0 and float(peak.group(2)) > 0
+    assert re.search(r'fast: fast inference: \d+ BN folded', out)
+    forward = _table(out, 'pspnet, forward 1x3xHxW, 1 thread(s)')
+    assert [r[0] for r in forward] == list(FORWARD[:-1])
+    for path, ips, ratio, rate, fp32, bf16, agree, logit_diff, _ in forward:
+        assert float(ips) > 0 and math.isfinite(float(ratio))
+        assert float(fp32) == pytest.approx(
+            float(rate) / float(peak.group(1)), rel=0.05, abs=0.01)
+        assert float(bf16) == pytest.approx(
+            float(rate) / float(peak.group(2)), rel=0.05, abs=0.01)
+        assert 0.9 <= float(agree) <= 1
+        if 'bf16' not in path:  # fp32 paths compute the same logits
+            assert float(logit_diff) < 1e-4, path
+    assert forward[0][1:3] == [forward[0][1], '1.000']
+    train = _table(out, 'pspnet, training step at batch 2, 1 thread(s)')
+    assert [r[0] for r in train] == list(TRAIN)
+    assert all(float(r[1]) > 0 and float(r[3]) > 0 for r in train)
+    assert 'deeplabv3:' not in out
 
 
-@pytest.mark.parametrize('argv', [['--size', '0'], ['--repeats', '0'],
-                                  ['--warmup', '-1'], ['--models', 'fcn']])
+@pytest.mark.slow
+def test_shapes_model_is_timed_against_itself(tiny_run):
+    out = tiny_run[tiny_run.index('shapes, forward'):]
+    rows = _table(out, 'shapes, forward 1x3xHxW, 1 thread(s)')
+    assert [r[0] for r in rows] == list(FORWARD[1:])
+    assert rows[0][2] == '1.000' and '| labels = segplug fp32 |' in out
+    train = _table(out, 'shapes, training step at batch 2, 1 thread(s)')
+    assert [r[0] for r in train] == list(TRAIN[1:])
+
+
+@pytest.mark.parametrize(
+    'argv', [['--size', '0'], ['--repeats', '0'], ['--warmup', '-1'],
+             ['--models', 'fcn'], ['--threads', '0']])
 def test_bad_arguments_exit(bench, argv):
     with pytest.raises(SystemExit) as info:
         bench.parse_args(argv)

@@ -2,6 +2,7 @@
 mmdet models."""
 import os
 import os.path as osp
+import re
 import shutil
 import sys
 import types
@@ -141,24 +142,29 @@ def test_folder_and_video_with_a_segmenter(run_tool_in_process, fake_onnx,
                                frames[0])).size == (24, 16)
 
 
-@pytest.mark.parametrize('case', ['empty', 'checkpoint', 'config', 'onnx'])
+@pytest.mark.parametrize(
+    'case', ['empty', 'checkpoint', 'config', 'onnx', 'fast-onnx'])
 def test_user_errors_are_one_line(run_tool_in_process, tmp_path, case, capsys):
     (tmp_path / 'empty').mkdir()
+    onnx = str(tmp_path / 'm.onnx')
+    open(onnx, 'wb').close()
     image = str(tmp_path / 'x.png')
     cv2.imwrite(image, np.zeros((4, 4, 3), np.uint8))
     args, expected = {
         'empty':
         ([CONFIG, 'ckpt.pth',
           str(tmp_path / 'empty')], 'error: no images or videos found in'),
-        'checkpoint':
-        ([CONFIG, str(tmp_path / 'none.pth'),
-          image], f'error: checkpoint not found: {tmp_path}/none.pth'),
+        'checkpoint': ([CONFIG, str(tmp_path / 'none.pth'), image],
+                       f'error: checkpoint not found: {tmp_path}/none.pth'),
         'config': ([str(tmp_path / 'none.py'), 'ckpt.pth',
                     image], f'error: config not found: {tmp_path}/none.py'),
         'onnx':
         ([CONFIG,
           str(tmp_path / 'm.pth'), image, '--backend',
           'onnxruntime'], 'error: --backend onnxruntime: expected'),
+        'fast-onnx':
+        ([CONFIG, onnx, image, '--backend', 'onnxruntime',
+          '--fast'], 'error: --fast is for --backend pytorch'),
     }[case]
     with pytest.raises(SystemExit) as exc:
         run_tool_in_process(['tools/infer.py'] + args)
@@ -225,6 +231,26 @@ def _random_checkpoint(config, path, scope='mmseg'):
     model.init_weights()
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
     return path
+
+
+@pytest.mark.slow
+def test_fast_path_says_what_it_applied(run_tool_in_process, checkpoint,
+                                        shapes_root, tmp_path, capsys):
+    image = val_images(shapes_root)[0]
+    out = str(tmp_path / 'out')
+    run_tool_in_process(
+        ['tools/infer.py', CONFIG, checkpoint, image, '--fast', '--out', out])
+    printed = capsys.readouterr().out
+    assert re.search(
+        r'^fast inference: [1-9]\d* BN folded, (bf16|fp32), '
+        'contiguous$', printed, re.M), printed
+    labels = np.array(
+        Image.open(osp.join(out, 'labels',
+                            osp.basename(image)[:-4] + '.png')))
+    expected = PytorchSegmenter(CONFIG,
+                                checkpoint).predict([cv2.imread(image)
+                                                     ])[0].labels
+    assert np.mean(labels == expected) >= 0.99
 
 
 @pytest.mark.slow

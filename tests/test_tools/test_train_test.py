@@ -49,6 +49,15 @@ def test_train_then_test_from_checkpoint(run_tool, shapes_root,
     ] + shapes_options(shapes_root, ITERS)[:4])
     assert 0 <= _miou(proc.stdout + proc.stderr) <= 100
 
+    fp32 = _miou(read_log(str(tmp_path / 'test')))
+    proc = run_tool([
+        'tools/test.py', CONFIG, ckpt, '--fast', '--work-dir',
+        str(tmp_path / 'fast')
+    ] + shapes_options(shapes_root, ITERS)[:4])
+    log = proc.stdout + proc.stderr
+    assert re.search(r'fast inference: [1-9]\d* BN folded', log), log[-2000:]
+    assert abs(_miou(log) - fp32) <= 0.1
+
 
 def test_two_processes_on_cpu(run_tool, shapes_root, tmp_path):
     work = str(tmp_path / 'work')

@@ -1,0 +1,28 @@
+"""Put the tested model on the fast inference path once its checkpoint is
+loaded: what ``tools/test.py --fast`` (or ``fast_inference`` in a config)
+adds to the run."""
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+
+from ..fast_inference import fast_options, make_fast
+
+
+@HOOKS.register_module()
+class FastInferenceHook(Hook):
+    """Apply :func:`segplug.engine.fast_inference.make_fast` before the test
+    epoch (the Runner loads the checkpoint before the test loop starts).
+    Validation during training is left on the fp32 path: folding BN would
+    freeze the statistics the next training iteration updates.
+
+    Args:
+        fold_bn, bf16, channels_last: see ``make_fast``.
+    """
+    priority = 'LOWEST'
+
+    def __init__(self, fold_bn=True, bf16='auto', channels_last=False):
+        self.options = fast_options(
+            dict(fold_bn=fold_bn, bf16=bf16, channels_last=channels_last))
+
+    def before_test_epoch(self, runner) -> None:
+        runner.model.eval()
+        runner.logger.info(make_fast(runner.model, **self.options))
