@@ -4,7 +4,7 @@ reaches against the machine's own matrix-multiply peak.
 
     python tools/benchmark_speed.py [--models deeplabv3plus ...] [--size 512]
         [--batch 2] [--threads 1 2] [--repeats 5] [--warmup 1]
-        [--no-onnx] [--profile] [--device cpu]
+        [--no-onnx] [--no-train] [--compile] [--profile] [--device cpu]
 
 Models: DeepLab v3, v3+ and PSPNet (ResNet-50-V1c, output stride 8, 21
 classes, BN for SyncBN, no pretrained weights) built from segplug's and
@@ -21,7 +21,9 @@ of each in turn), and the tables give medians after warm-up:
   segplug.engine.fast_inference, which picks bf16 only where this device
   multiplies faster in it); BN folded + bf16 and BN folded + bf16 +
   channels-last (bf16 forced, to show what it costs or gains here);
-  onnxruntime on segplug's exported model (static size);
+  onnxruntime on segplug's exported model (static size); with
+  ``--compile``, the fp32 fast path under torch.compile (inductor with
+  freezing; the compile time is printed);
 - training step (``loss``, backward, SGD step at ``--batch``, random labels;
   the data preprocessor, the same on all paths, left out): mmseg fp32,
   segplug fp32, segplug under bf16 autocast (what ``tools/train.py --amp``
@@ -99,7 +101,7 @@ def build_models(name, args):
     return (ours, theirs, NUM_CLASSES) if equal else None
 
 
-def forward_paths(ours, theirs, args, workdir, name):
+def forward_paths(ours, theirs, x, args, workdir, name):
     """{path: eval model or onnxruntime step} for the forward table."""
     paths = {} if theirs is None else {'mmseg fp32': theirs.eval()}
     paths['segplug fp32'] = ours.eval()
@@ -112,11 +114,44 @@ def forward_paths(ours, theirs, args, workdir, name):
         model = copy.deepcopy(ours).eval()
         print(f'{name} {path}: {make_fast(model, **kwargs)}')
         paths[path] = model
+    if args.compile:
+        paths['fast+torch.compile'] = compiled_model(ours, x, name)
     if not args.no_onnx:
         onnx = onnx_model(ours, args, workdir, name)
         if onnx is not None:
             paths['onnxruntime'] = onnx
     return paths
+
+
+class _Compiled(torch.nn.Module):
+    """A folded model whose ``encode_decode`` is torch.compile's (inductor
+    with freezing: weights prepacked, convolutions fused with their
+    activations)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+        self.compiled = torch.compile(_Forward(model, False).eval())
+
+    def encode_decode(self, x, metas):
+        return self.compiled(x)
+
+
+def compiled_model(ours, x, name):
+    """The fast path (fp32) under torch.compile, compiled here on ``x``;
+    the compile time is printed."""
+    import time
+
+    import torch._inductor.config as inductor
+    inductor.freezing = True
+    model = copy.deepcopy(ours).eval()
+    make_fast(model, bf16=False)
+    compiled = _Compiled(model).eval()
+    start = time.perf_counter()
+    forward_step(compiled, x)()
+    print(f'{name} fast+torch.compile: compiled in '
+          f'{time.perf_counter() - start:.0f} s')
+    return compiled
 
 
 def onnx_model(ours, args, workdir, name):
@@ -171,8 +206,9 @@ def time_forward(paths, x, threads, device, args, flops, peaks):
 
 
 def time_train(ours, theirs, args, device, num_classes, flops, peaks):
-    models = {} if theirs is None else {'mmseg fp32': theirs}
-    models['segplug fp32'] = ours
+    # copies: the SGD steps change the weights the forward tables compare
+    models = {} if theirs is None else {'mmseg fp32': copy.deepcopy(theirs)}
+    models['segplug fp32'] = copy.deepcopy(ours)
     xb = torch.randn(args.batch, 3, args.size, args.size, device=device)
     labels = torch.randint(
         0, num_classes, (args.batch, args.size, args.size), device=device)
@@ -185,8 +221,6 @@ def time_train(ours, theirs, args, device, num_classes, flops, peaks):
     times = interleaved(
         list(steps.values()), device, args.warmup, args.repeats)
     ref_s = times[0][0]
-    for model in (ours, bf16_model, *(() if theirs is None else (theirs, ))):
-        model.eval()
     return next(iter(steps)), [(path, 1 / seconds, ref_s / seconds,
                                 *_rates(flops, seconds, peaks), mib)
                                for path, (seconds, mib) in zip(steps, times)]
@@ -248,7 +282,7 @@ def benchmark_model(name, args, device, workdir):
     train_flops = 3 * args.batch * forward_flops(_Forward(ours, True), x)
     print(f'{name}: {flops / 1e9:.1f} GFLOP per forward, '
           f'{train_flops / 1e9:.1f} per training step at batch {args.batch}')
-    paths = forward_paths(ours, theirs, args, workdir, name)
+    paths = forward_paths(ours, theirs, x, args, workdir, name)
     for threads in args.threads:
         torch.set_num_threads(threads)
         peaks = {
@@ -309,6 +343,11 @@ def parse_args(argv=None):
         help='leave out onnxruntime (its export takes a while)')
     parser.add_argument(
         '--no-train', action='store_true', help='forward tables only')
+    parser.add_argument(
+        '--compile',
+        action='store_true',
+        help='also the fast path under torch.compile (inductor, freezing; '
+        'compiles for a minute or more)')
     parser.add_argument(
         '--profile',
         action='store_true',

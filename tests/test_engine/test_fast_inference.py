@@ -183,3 +183,20 @@ def test_options_from_the_switch_and_the_config():
     assert cfg.custom_hooks[0]['channels_last'] is True
     with pytest.raises(ConfigError, match='this is an mmdet config'):
         add_fast_inference_hook(Config(dict(default_scope='mmdet')), True)
+
+
+def test_a_network_the_probe_cannot_run_is_left_unfolded():
+
+    class Picky(_Segmentor):
+
+        def encode_decode(self, x, metas):
+            if x.shape[-1] != 20:
+                raise ValueError('expected 20 px')
+            return self.body(x)
+
+    model = Picky(
+        _randomise_bn(nn.Sequential(nn.Conv2d(3, 2, 1),
+                                    nn.BatchNorm2d(2)))).eval()
+    assert make_fast(
+        model, bf16=False).startswith('fast inference: 0 BN folded')
+    assert isinstance(model.body[1], nn.BatchNorm2d)

@@ -45,7 +45,9 @@ def tiny_run(bench):
     try:
         with contextlib.redirect_stdout(out):
             bench.main(['--tiny', '--models', 'pspnet', '--no-onnx'] + common)
-            bench.main(['--models', 'shapes'] + common)
+            # two thread counts: the second's forward table comes after
+            # the first's training steps, which must not touch its models
+            bench.main(['--models', 'shapes'] + common + ['2'])
     finally:
         torch.set_num_threads(threads)
     return out.getvalue()
@@ -89,6 +91,10 @@ def test_shapes_model_is_timed_against_itself(tiny_run):
     assert rows[0][2] == '1.000' and '| labels = segplug fp32 |' in out
     train = _table(out, 'shapes, training step at batch 2, 1 thread(s)')
     assert [r[0] for r in train] == list(TRAIN[1:])
+    later = _table(out, 'shapes, forward 1x3xHxW, 2 thread(s)')
+    for path, *_, agree, logit_diff, _ in later:
+        if 'bf16' not in path:
+            assert float(agree) == 1 and float(logit_diff) < 1e-4, path
 
 
 @pytest.mark.parametrize(
