@@ -169,12 +169,8 @@ def onnx_model(ours, args, workdir, name):
 
 
 def _ort_step(path, x, threads):
-    import onnxruntime as ort
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(
-        path, options, providers=['CPUExecutionProvider'])
+    from segplug.deploy.parity import ort_session
+    session = ort_session(path, threads)
     feed = {'input': x.cpu().numpy()}
     return lambda: torch.from_numpy(session.run(None, feed)[0])
 

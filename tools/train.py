@@ -19,7 +19,10 @@ def parse_args():
         help='resume from the given checkpoint, or, without a value, from '
         'the latest checkpoint in the work dir')
     parser.add_argument(
-        '--amp', action='store_true', help='enable automatic mixed precision')
+        '--amp',
+        action='store_true',
+        help='mixed precision: fp16 on a GPU, bf16 autocast on a CPU with '
+        'native bf16')
     parser.add_argument(
         '--cfg-options',
         nargs='+',

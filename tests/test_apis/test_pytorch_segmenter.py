@@ -143,3 +143,22 @@ def test_fast_path_from_the_argument_and_the_config(checkpoint, images):
     cfg.fast_inference = dict(bf16='maybe')
     with pytest.raises(ConfigError, match='fast_inference.bf16: expected'):
         PytorchSegmenter(cfg, checkpoint)
+
+
+@pytest.mark.slow
+def test_the_crf_runs_in_fp32_on_the_fast_paths_probabilities(
+        checkpoint, images):
+    """The CRF's input is the bf16 network's probabilities as fp32: the
+    prediction equals the CRF run here on the fast path's own output."""
+    fast = PytorchSegmenter(CONFIG, checkpoint, crf=True, fast=dict(bf16=True))
+    net = PytorchSegmenter(CONFIG, checkpoint, fast=dict(bf16=True))
+    assert 'bf16' in fast.fast
+    seen = []
+    fast.postprocessor.register_forward_pre_hook(
+        lambda module, args: seen.append(args[0].dtype))
+    ours = fast.predict(images[:1], with_probs=True)[0]
+    assert seen == [torch.float32] and ours.probs.dtype == np.float32
+    probs = torch.from_numpy(net.predict(images[:1], with_probs=True)[0].probs)
+    rgb = torch.from_numpy(np.ascontiguousarray(images[0][..., ::-1]))
+    expected = fast.postprocessor(probs, rgb)
+    np.testing.assert_allclose(ours.probs, expected.numpy(), atol=1e-5)

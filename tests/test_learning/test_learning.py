@@ -46,7 +46,9 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # CRF test here, FCN-8s (300 s with v1's training) and test_crf_as_rnn.py's
 # (150 s).
 CASES = {
-    # 62.3 (31.5 after 2,000 iterations, 25.6 after 1,500)
+    # 45.3 to 62.3 in suite runs, 41.3 alone at 2 threads (31.5 after
+    # 2,000 iterations, 25.6 after 1,500): the last 500 iterations, at the
+    # poly schedule's low rates, decide it
     'deeplabv3plus': ('configs/deeplabv3plus_shapes.py', 2500, 40., 0),
     # 57.4 (47.1 after 500, 38.4 after 400)
     'unet':
