@@ -28,6 +28,7 @@ import copy
 import datetime
 import itertools
 import os.path as osp
+import shutil
 import tempfile
 
 import torch
@@ -116,6 +117,7 @@ def train_steps(device, batches: int):
     loader_cfg.dataset.data_root = root
     loader = iter(Runner.build_dataloader(loader_cfg))
     data = [next(loader) for _ in range(batches)]
+    shutil.rmtree(root)  # the batches are in memory now
     steps, weights = [], None
     for extractor in ('TorchRoIExtractor', 'SingleRoIExtractor'):
         model_cfg = copy.deepcopy(cfg.model)
