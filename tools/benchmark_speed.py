@@ -63,7 +63,6 @@ from segplug.utils.mmseg_pairs import (NUM_CLASSES, PAIRS, build_pair,
 
 MAX_DIFF = 1e-4
 SHAPES = 'shapes'
-FORWARD_PATHS = ('fp32', 'fast', 'fold+bf16', 'fold+bf16+channels-last')
 
 
 class _Forward(torch.nn.Module):
