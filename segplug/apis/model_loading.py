@@ -1,7 +1,6 @@
 """What inference needs around a trained model: the config (with the CRF
 when asked), the class names and colours, the test pipeline, the device.
 The model itself: :mod:`segplug.engine.trained_model`."""
-import os.path as osp
 from typing import List, Sequence, Tuple
 
 from mmengine.config import Config
@@ -15,11 +14,10 @@ _SEGMENTORS = ('EncoderDecoder', 'SegplugEncoderDecoder')
 
 
 def read_config(config) -> Config:
-    """A ``Config`` from a path (checked to exist) or a ``Config``."""
+    """A ``Config`` from a path, a packaged config's name
+    (:func:`segplug.recipes.resolve_config`) or a ``Config``."""
     if isinstance(config, Config):
         return config
-    if not osp.isfile(str(config)):
-        raise ConfigError(f'config not found: {config}')
     return load_config(str(config))
 
 

@@ -1,10 +1,10 @@
 """Check every sample a config's train, val and test loaders read, as
-tools/train.py and tools/test.py do before their first iteration: each
+segplug train and segplug test do before their first iteration: each
 image and label exists and decodes, labels are class indices the model
 accepts, of their image's size. Problems are one ``error:`` line (exit 1),
 the full list in ``<work_dir>/data_check.txt``.
 
-    python tools/check_data.py configs/deeplabv3plus_voc.py
+    segplug check-data configs/deeplabv3plus_voc.py
 """
 import argparse
 
@@ -15,7 +15,7 @@ from segplug.engine import check_data, load_config, user_errors_exit
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description="Check a config's data before training")
     parser.add_argument('config', help='config file path')
@@ -27,11 +27,11 @@ def parse_args():
         action=DictAction,
         help='override config settings, key=value pairs (e.g. '
         'train_dataloader.dataset.data_root=data/VOCdevkit/VOC2012)')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     with user_errors_exit():
         cfg = load_config(
             args.config, cfg_options=args.cfg_options, work_dir=args.work_dir)

@@ -2,7 +2,7 @@
 draw its row-normalised confusion matrix with the class names and print
 the per-class IoU and accuracy.
 
-    python tools/confusion_matrix.py configs/deeplabv3plus_shapes.py \
+    segplug confusion-matrix configs/deeplabv3plus_shapes.py \
         work_dirs/demo/iter_5000.pth --out work_dirs/demo/confusion.png
 """
 import argparse
@@ -16,7 +16,7 @@ from segplug.analysis.evaluation_run import (build_segmentor, count_confusion,
 from segplug.engine import check_data, load_config, user_errors_exit
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Confusion matrix and per-class IoU of a checkpoint')
     parser.add_argument('config', help='config file path')
@@ -33,11 +33,11 @@ def parse_args():
         nargs='+',
         action=DictAction,
         help='override config settings, key=value pairs')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     loader = f'{args.split}_dataloader'
     with user_errors_exit():
         cfg = load_config(args.config, cfg_options=args.cfg_options)

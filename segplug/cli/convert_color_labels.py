@@ -4,7 +4,7 @@ becomes its class index, VOC's void colour and any other colour the
 decode head's ignore_index (255 by default). The originals are moved to a
 backup folder.
 
-    python tools/convert_color_labels.py configs/deeplabv3plus_voc.py
+    segplug convert-color-labels configs/deeplabv3plus_voc.py
 """
 import argparse
 import os
@@ -23,7 +23,7 @@ from segplug.engine.file_facts import file_facts
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='config file path')
     parser.add_argument(
@@ -36,7 +36,7 @@ def parse_args():
         nargs='+',
         action=DictAction,
         help='override config settings, key=value pairs')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def colour_labels(cfg):
@@ -61,8 +61,8 @@ def colour_labels(cfg):
     return found
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     with user_errors_exit():
         cfg = load_config(
             args.config, cfg_options=args.cfg_options, work_dir=args.work_dir)

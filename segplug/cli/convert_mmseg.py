@@ -1,7 +1,7 @@
 """Convert an mmseg DeepLab v3 / v3+ / PSPNet checkpoint to segplug's
 backbone + neck + head layout.
 
-    python tools/convert_mmseg.py SRC DST
+    segplug convert-mmseg SRC DST
 
 SRC: an mmseg checkpoint of a model with an ASPPHead,
 DepthwiseSeparableASPPHead or PSPHead (the model zoo's ``{'state_dict',

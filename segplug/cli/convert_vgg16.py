@@ -13,7 +13,7 @@ import torch
 from segplug.converters import convert_torchvision_vgg16
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('src', help='torchvision vgg16 checkpoint (.pth)')
     parser.add_argument('dst', help='output checkpoint')
@@ -22,7 +22,7 @@ def main():
         choices=['fcn', 'largefov'],
         default='fcn',
         help="VGG16's fc_type; 'largefov' subsamples fc6/fc7 as DeepLab")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     try:
         weights = convert_torchvision_vgg16(
             torch.load(args.src, map_location='cpu', weights_only=True),

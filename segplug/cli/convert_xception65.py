@@ -16,11 +16,11 @@ import torch
 from segplug.converters import convert_timm_xception65
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('src', help='timm xception65 checkpoint (.pth)')
     parser.add_argument('dst', help='output checkpoint')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     try:
         weights = convert_timm_xception65(
             torch.load(args.src, map_location='cpu', weights_only=True))

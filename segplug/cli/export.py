@@ -2,7 +2,7 @@
 sidecar json inference needs beside it and check onnxruntime against
 PyTorch.
 
-    python tools/export.py CONFIG CHECKPOINT [--format onnx] [--shape H W]
+    segplug export CONFIG CHECKPOINT [--format onnx] [--shape H W]
         [--dynamic] [--opset 17] [--argmax] [--out FILE]
         [--cfg-options KEY=VALUE ...]
 

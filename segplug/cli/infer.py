@@ -7,13 +7,13 @@ import os.path as osp
 from segplug.engine import ConfigError, user_errors_exit
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Predict images and videos with a trained model')
     parser.add_argument('config', help='the config the model was trained with')
     parser.add_argument(
         'checkpoint',
-        help='its checkpoint (.pth), or a .onnx file from tools/export.py '
+        help='its checkpoint (.pth), or a .onnx file from segplug export '
         'with --backend onnxruntime')
     parser.add_argument(
         'inputs',
@@ -58,7 +58,7 @@ def parse_args():
         help='mmdet configs: the lowest score drawn (default 0.3)')
     parser.add_argument(
         '--backend', choices=['pytorch', 'onnxruntime'], default='pytorch')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if not 0 <= args.opacity <= 1:
         parser.error(f'--opacity: expected 0 to 1, got {args.opacity}')
     if args.batch_size < 1:
@@ -70,7 +70,7 @@ def build_segmenter(args, cfg):
     if args.backend == 'onnxruntime':
         if not args.checkpoint.endswith('.onnx'):
             raise ConfigError('--backend onnxruntime: expected a .onnx file '
-                              f'from tools/export.py, got {args.checkpoint}')
+                              f'from segplug export, got {args.checkpoint}')
         if not osp.isfile(args.checkpoint):
             raise ConfigError(f'ONNX model not found: {args.checkpoint}')
         if args.fast:
@@ -93,8 +93,8 @@ def build_segmenter(args, cfg):
     return segmenter
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     from segplug.apis import (InferOptions, collect_inputs, infer_files,
                               infer_instances, is_detection_config,
                               read_config)

@@ -1,6 +1,6 @@
 """Parameters and GFLOPs of configs' models, as markdown table rows.
 
-    python tools/model_stats.py configs/deeplabv3plus_voc.py [...] [--size 512]
+    segplug model-stats configs/deeplabv3plus_voc.py [...] [--size 512]
 """
 import argparse
 import importlib
@@ -10,6 +10,8 @@ from mmengine.analysis import get_model_complexity_info
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from torch import nn
+
+from segplug.recipes import resolve_config
 
 
 class _WithImageMeta(nn.Module):
@@ -36,7 +38,7 @@ class _WithImageMeta(nn.Module):
 def model_stats(path: str, size: int):
     """(parameters in millions, GFLOPs for one 3 x size x size image); a
     detector's FLOPs include its RoI heads on the test-time proposals."""
-    cfg = Config.fromfile(path)
+    cfg = Config.fromfile(resolve_config(path))
     scope = cfg.get('default_scope', 'mmseg')
     init_default_scope(scope)
     models = importlib.import_module(f'{scope}.registry').MODELS
@@ -52,11 +54,11 @@ def model_stats(path: str, size: int):
     return params, info['flops'] / 1e9
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('configs', nargs='+')
     parser.add_argument('--size', type=int, default=512)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     print(f'| config | params (M) | GFLOPs at {args.size}x{args.size} |')
     print('| --- | --- | --- |')
     for path in args.configs:

@@ -2,7 +2,7 @@
 metrics over the iterations, several runs in one figure for comparison,
 from mmengine's ``<work_dir>/<timestamp>/vis_data/scalars.json``.
 
-    python tools/plot_logs.py work_dirs/a work_dirs/b --keys loss mIoU
+    segplug plot-logs work_dirs/a work_dirs/b --keys loss mIoU
 """
 import argparse
 import os.path as osp
@@ -11,7 +11,7 @@ from segplug.analysis import load_run, plot_curves, select_keys
 from segplug.engine import user_errors_exit
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Plot training curves and validation metrics')
     parser.add_argument(
@@ -27,7 +27,7 @@ def parse_args():
         'metric)')
     parser.add_argument(
         '--out', default='curves.png', help='image file to write')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def run_name(path: str) -> str:
@@ -40,8 +40,8 @@ def run_name(path: str) -> str:
     return osp.basename(path)
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     names = [run_name(p) for p in args.runs]
     if len(set(names)) < len(names):
         names = list(args.runs)

@@ -11,7 +11,7 @@ import sys
 from segplug.data_preparation import VOCPrepareError, prepare_voc_aug
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         '--devkit',
@@ -24,7 +24,7 @@ def main():
         help='SBD release folder holding dataset/cls/*.mat, dataset/train.txt '
         'and dataset/val.txt')
     parser.add_argument('--nproc', type=int, default=2)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     try:
         report = prepare_voc_aug(args.devkit, args.sbd, nproc=args.nproc)
     except VOCPrepareError as err:

@@ -12,7 +12,7 @@ from segplug.engine.config_types import type_name
 from segplug.engine.fast_inference import add_fast_inference_hook
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test (and evaluate) a model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -45,7 +45,7 @@ def parse_args():
         help='the fast inference path: BN folded into the convolutions, '
         'bf16 where this device multiplies faster in it (docs/inference.md)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
@@ -121,8 +121,8 @@ def build_cfg(args) -> Config:
     return cfg
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
         sys.exit(f'error: checkpoint not found: {args.checkpoint}')
     with user_errors_exit():

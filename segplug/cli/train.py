@@ -7,7 +7,7 @@ from mmengine.config import Config, DictAction
 from segplug.engine import enable_amp, load_config, run, user_errors_exit
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
@@ -35,7 +35,7 @@ def parse_args():
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
@@ -52,8 +52,8 @@ def build_cfg(args) -> Config:
     return cfg
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     with user_errors_exit():
         run(build_cfg(args), 'train', ['train_dataloader', 'val_dataloader'])
 

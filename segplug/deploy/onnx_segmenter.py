@@ -28,7 +28,7 @@ def sidecar_postprocessor(cfg: Optional[dict],
     if not state:
         raise ConfigError('the sidecar has a CRFAsRNN postprocessor but no '
                           'postprocessor_state (its learned parameters); '
-                          'export the model again with tools/export.py')
+                          'export the model again with segplug export')
     crf = MODELS.build(dict(cfg, type=kind))
     crf.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
     return crf.eval()

@@ -103,7 +103,7 @@ def read_sidecar(model_path: str) -> dict:
     path = sidecar_path(model_path)
     if not osp.isfile(path):
         raise ConfigError(f'{path} not found: expected the json that '
-                          'tools/export.py writes beside the model')
+                          'segplug export writes beside the model')
     try:
         with open(path) as f:
             meta = json.load(f)
@@ -115,5 +115,5 @@ def read_sidecar(model_path: str) -> dict:
     ]
     if missing:
         raise ConfigError(f'{path}: expected keys {", ".join(missing)}; '
-                          'export the model again with tools/export.py')
+                          'export the model again with segplug export')
     return meta

@@ -14,16 +14,16 @@ _MODES = ('error', 'warn', 'off')
 
 _HINTS = {
     'PascalVOCDataset':
-    'prepare PASCAL VOC 2012 + SBD with `python tools/prepare_voc.py` '
+    'prepare PASCAL VOC 2012 + SBD with `segplug prepare-voc` '
     '(README: "Training on PASCAL VOC")',
     'ShapesDataset':
-    'generate it with `python tools/make_shapes.py --out {data_root}`',
+    'generate it with `segplug make-shapes --out {data_root}`',
     'CocoDataset':
     'place COCO 2017 (annotations/, train2017/, val2017/) under {data_root}',
 }
 _HINTS['CheckedCocoDataset'] = (
     'for COCO, ' + _HINTS['CocoDataset'] + '; for the shapes data, generate '
-    'it with `python tools/make_shapes.py --out {data_root}`')
+    'it with `segplug make-shapes --out {data_root}`')
 
 
 def leaf_dataset_cfgs(cfg) -> Iterator[dict]:
@@ -133,8 +133,8 @@ def check_pretrained(cfg) -> None:
     for where, path in _pretrained_paths(cfg.get('model', {}), 'model'):
         if '://' in path or osp.exists(path):
             continue
-        hint = ("convert torchvision's VGG-16 with `python "
-                'tools/convert_vgg16.py` (README: "Parts")'
+        hint = ("convert torchvision's VGG-16 with `segplug "
+                'convert-vgg16` (README: "Parts")'
                 if 'vgg16' in osp.basename(path) else
                 'download it or set the init_cfg to None')
         raise DataNotFoundError(

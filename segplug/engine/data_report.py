@@ -34,7 +34,7 @@ _KINDS = {
     'label:colour':
     'colour label, not class indices (map each palette '
     'colour to its class index and save one channel, mode P or L: '
-    '`python tools/convert_color_labels.py CONFIG`)',
+    '`segplug convert-color-labels CONFIG`)',
     'label:channels':
     'label is not one channel of integer class indices',
     'label:wide':

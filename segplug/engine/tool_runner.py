@@ -7,11 +7,12 @@ from typing import Dict, Iterable, Optional, Tuple
 
 from mmengine.config import Config
 
+from ..recipes import ConfigNotFoundError, resolve_config
 from .batch_size_check import check_batch_size
 from .config_check import check_config
 from .data_check import check_data, check_pretrained
 from .device import adapt_to_device
-from .errors import USER_ERRORS
+from .errors import USER_ERRORS, ConfigError
 from .hooks.atomic_checkpoint_hook import use_atomic_checkpoints
 from .hooks.training_guard_hook import add_training_guard
 from .resume import resolve_resume
@@ -43,8 +44,14 @@ def load_config(path: str,
                 launcher: str = 'none',
                 cfg_options: Optional[dict] = None,
                 work_dir: Optional[str] = None) -> Config:
-    """Read ``path``, apply ``--cfg-options`` and pick the work dir
-    (``--work-dir``, else the config's, else ``work_dirs/<config name>``)."""
+    """Read ``path`` (a file, or a packaged config's name:
+    :func:`segplug.recipes.resolve_config`), apply ``--cfg-options`` and
+    pick the work dir (``--work-dir``, else the config's, else
+    ``work_dirs/<config name>``)."""
+    try:
+        path = resolve_config(path)
+    except ConfigNotFoundError as err:
+        raise ConfigError(str(err)) from None
     cfg = Config.fromfile(path)
     # Config.__setattr__ writes config keys; set the class itself
     object.__setattr__(cfg, '__class__', _FormatOnceConfig)

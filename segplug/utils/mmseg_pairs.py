@@ -15,8 +15,8 @@ from mmseg.structures import SegDataSample
 from ..converters import (MMSEG_HEADS, convert_mmseg_checkpoint,
                           mmseg_config_file)
 from ..engine import BF16OptimWrapper, sync_bn_to_bn
+from ..recipes import mim_root, resolve_config
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PAIRS = {eq.model: eq for eq in MMSEG_HEADS.values()}
 NUM_CLASSES = 21
 # tiny: ResNet-50-D8 widths -> a ResNet-18 with 16 base channels
@@ -70,7 +70,7 @@ def build_pair(name: str,
     torch.manual_seed(0)
     theirs = build_model(mmseg_config_file(equivalent.mmseg_config), tiny)
     init_quietly(theirs)
-    ours = build_model(osp.join(REPO, equivalent.segplug_config), tiny)
+    ours = build_model(osp.join(mim_root(), equivalent.segplug_config), tiny)
     ours.load_state_dict(convert_mmseg_checkpoint(theirs.state_dict())[0])
     return ours, theirs
 
@@ -78,8 +78,7 @@ def build_pair(name: str,
 def build_shapes_model() -> torch.nn.Module:
     """The demo's DeepLab v3+ (configs/deeplabv3plus_shapes.py), initialised
     with seed 0, its data preprocessor left to the caller."""
-    model = Config.fromfile(osp.join(REPO,
-                                     'configs/deeplabv3plus_shapes.py')).model
+    model = Config.fromfile(resolve_config('deeplabv3plus_shapes')).model
     sync_bn_to_bn(model)
     torch.manual_seed(0)
     built = MODELS.build(model)

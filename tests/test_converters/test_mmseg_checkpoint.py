@@ -1,5 +1,6 @@
 """mmseg's DeepLab v3 / v3+ / PSPNet weights, converted, give segplug's
 models the same outputs."""
+import importlib
 import os.path as osp
 import re
 
@@ -15,7 +16,6 @@ from mmseg.registry import MODELS
 from segplug.converters import (MMSEG_HEADS, convert_mmseg_checkpoint,
                                 mmseg_config_file)
 from segplug.engine import sync_bn_to_bn
-from ..utils import load_tool
 
 # ResNet-50-D8 widths -> those of a ResNet-18 with 16 base channels, the
 # same on both sides, so the models are small but keep their structure.
@@ -198,8 +198,8 @@ def test_bad_checkpoints_raise(checkpoint, match):
 
 
 @pytest.fixture(scope='module')
-def convert_tool(repo_root):
-    return load_tool(repo_root, 'convert_mmseg')
+def convert_tool():
+    return importlib.import_module('segplug.cli.convert_mmseg')
 
 
 @pytest.mark.parametrize('src, match', [

@@ -27,7 +27,7 @@ def test_missing_voc_names_path_and_preparation(repo_root, tmp_path):
         check_data(cfg, ['train_dataloader'])
     msg = str(info.value)
     assert '\n' not in msg
-    assert str(tmp_path / 'x') in msg and 'tools/prepare_voc.py' in msg
+    assert str(tmp_path / 'x') in msg and 'segplug prepare-voc' in msg
 
 
 def test_missing_part_of_a_data_set(shapes_root, repo_root):
@@ -52,7 +52,7 @@ def test_missing_vgg_weights_name_the_converter(repo_root):
             DataNotFoundError,
             match='model.backbone.init_cfg.'
             'checkpoint not found: /nonexistent/vgg16_fcn.pth; '
-            '.*tools/convert_vgg16.py'):
+            '.*segplug convert-vgg16'):
         check_pretrained(cfg)
     cfg = Config.fromfile(f'{repo_root}/configs/deeplabv3plus_voc.py')
     check_pretrained(cfg)  # its ImageNet weights come by URL: no error

@@ -1,5 +1,4 @@
 """tools/model_stats.py: parameters and GFLOPs of mmseg and mmdet configs."""
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -9,11 +8,8 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 @pytest.fixture(scope='module')
 def model_stats():
-    spec = importlib.util.spec_from_file_location(
-        'model_stats', osp.join(ROOT, 'tools', 'model_stats.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.model_stats
+    from segplug.cli.model_stats import model_stats
+    return model_stats
 
 
 def test_semantic_flops_scale_with_the_image_area(model_stats):
