@@ -8,6 +8,8 @@ PIP := $(PY) -m pip
 # --find-links adds to pip's configured links; PIP_FIND_LINKS would replace them.
 WHEELHOUSE ?=
 FIND_LINKS := $(if $(WHEELHOUSE),--find-links $(abspath $(WHEELHOUSE)),)
+# The exact versions set-up and CI install; setup.cfg states ranges.
+LOCK := -c requirements/constraints.txt
 STAMP := $(VENV)/.segplug-setup
 DEMO_DIR ?= work_dirs/demo
 DEMO_CONFIG := configs/deeplabv3plus_shapes.py
@@ -24,20 +26,24 @@ TEST_WORKERS ?= 2
 
 setup: $(STAMP)
 
-$(STAMP): setup.cfg setup.py Makefile
+$(STAMP): setup.cfg setup.py pyproject.toml Makefile requirements/*.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip wheel
-	$(PIP) install -q $(FIND_LINKS) torch==2.13.0 numpy
+	$(PIP) install -q $(FIND_LINKS) $(LOCK) torch numpy
 	# mmcv 2.1.0 has no wheel for this torch: a wheelhouse build is used when
 	# given, else it is built from source against the installed torch. Its
 	# build needs setuptools < 70, torch needs >= 77.0.3: build with the
 	# older one, then restore.
 	$(PIP) install -q "setuptools>=64,<70"
-	MMCV_WITH_OPS=1 $(PIP) install $(FIND_LINKS) --no-build-isolation mmcv==2.1.0
+	MMCV_WITH_OPS=1 $(PIP) install $(FIND_LINKS) $(LOCK) --no-build-isolation mmcv
 	# <81: the last setuptools with pkg_resources, which mmengine needs to
 	# resolve cross-package bases such as _base_ = ['mmdet::...'].
 	$(PIP) install -q "setuptools>=77.0.3,<81"
-	$(PIP) install -q $(FIND_LINKS) -e ".[dev]"
+	$(PIP) install -q $(FIND_LINKS) $(LOCK) -e ".[dev]"
+	# mim, for `mim train segplug ...` (requirements/mim.txt says why
+	# --no-deps)
+	$(PIP) install -q $(LOCK) --no-deps openmim
+	$(PIP) install -q $(LOCK) -r requirements/mim.txt
 	$(PY) -c "import segplug, mmcv.ops, mmseg, mmdet; print('segplug set-up OK')"
 	touch $@
 
