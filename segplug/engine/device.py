@@ -6,6 +6,8 @@ BN, processes talk over gloo, and DDP wraps a CPU model.
 """
 import os
 import subprocess
+from datetime import timedelta
+from typing import Optional
 
 import torch
 import torch.distributed as dist
@@ -46,8 +48,9 @@ def _slurm_env() -> None:
     os.environ['LOCAL_RANK'] = os.environ.get('SLURM_LOCALID', '0')
 
 
-def init_cpu_dist(launcher: str) -> None:
-    """Start a gloo process group for ``launcher`` ('pytorch' or 'slurm').
+def init_cpu_dist(launcher: str, timeout: Optional[float] = None) -> None:
+    """Start a gloo process group for ``launcher`` ('pytorch' or 'slurm'),
+    with ``timeout`` seconds for its collectives (torch's default if None).
 
     mmengine's own initialisation pins a CUDA device first, which a CPU-only
     torch cannot do; the Runner skips it once a group exists.
@@ -59,7 +62,25 @@ def init_cpu_dist(launcher: str) -> None:
     elif launcher != 'pytorch':
         raise ConfigError("launcher without a GPU: expected 'none', 'pytorch' "
                           f"or 'slurm', got {launcher!r}")
-    dist.init_process_group(backend='gloo')
+    options = {} if timeout is None else dict(
+        timeout=timedelta(seconds=timeout))
+    dist.init_process_group(backend='gloo', **options)
+
+
+def start_process_group(cfg: Config) -> None:
+    """Start the process group of ``cfg.launcher`` now rather than in the
+    Runner (which then finds it running), so the checks before the run can
+    share one verdict (:mod:`.shared_verdict`). NCCL and the config's
+    ``env_cfg.dist_cfg`` with a GPU, gloo without."""
+    launcher = cfg.get('launcher', 'none')
+    if launcher == 'none' or dist.is_initialized():
+        return
+    dist_cfg = dict((cfg.get('env_cfg') or {}).get('dist_cfg') or {})
+    if not torch.cuda.is_available():
+        init_cpu_dist(launcher, dist_cfg.get('timeout'))
+        return
+    from mmengine.dist import init_dist
+    init_dist(launcher, **dist_cfg)
 
 
 def adapt_to_device(cfg: Config) -> None:
@@ -77,7 +98,7 @@ def adapt_to_device(cfg: Config) -> None:
     env_cfg['dist_cfg'] = dict(env_cfg.get('dist_cfg') or {}, backend='gloo')
     cfg.env_cfg = env_cfg
     cfg.model_wrapper_cfg = _cpu_model_wrapper(cfg)
-    init_cpu_dist(launcher)
+    init_cpu_dist(launcher, env_cfg['dist_cfg'].get('timeout'))
 
 
 def _cpu_model_wrapper(cfg: Config) -> dict:

@@ -10,13 +10,14 @@ from mmengine.config import Config
 from ..recipes import ConfigNotFoundError, resolve_config
 from .batch_size_check import check_batch_size
 from .config_check import check_config
-from .data_check import check_data, check_pretrained
-from .device import adapt_to_device
+from .data_check import check_pretrained
+from .device import adapt_to_device, start_process_group
 from .errors import USER_ERRORS, ConfigError
 from .hooks.atomic_checkpoint_hook import use_atomic_checkpoints
 from .hooks.training_guard_hook import add_training_guard
 from .resume import resolve_resume
 from .segplug_runner import SegplugRunner
+from .shared_verdict import check_data_once
 
 
 class _FormatOnceConfig(Config):
@@ -73,7 +74,8 @@ def run(cfg: Config, method: str, loaders: Iterable[str]):
     check_config(cfg, loaders)
     if method == 'train':
         check_batch_size(cfg)
-    check_data(cfg, loaders)
+    start_process_group(cfg)
+    check_data_once(cfg, loaders)
     if method == 'train':
         check_pretrained(cfg)
         resolve_resume(cfg)

@@ -4,6 +4,7 @@ test_fault_injection.py)."""
 import os
 import os.path as osp
 import re
+import subprocess
 import sys
 
 import pytest
@@ -59,24 +60,92 @@ def test_train_then_test_from_checkpoint(run_tool, shapes_root,
     assert abs(_miou(log) - fp32) <= 0.1
 
 
-def test_two_processes_on_cpu(run_tool, shapes_root, tmp_path):
-    work = str(tmp_path / 'work')
-    run_tool(
-        ['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', work] +
-        shapes_options(shapes_root, 4),
-        env={'PORT': '29612'})
-    log = read_log(work)
+# srun as slurm runs tools/slurm_*.sh's tasks, here: --ntasks processes
+# on this machine, each with the SLURM_* variables of its rank
+FAKE_SRUN = r"""#!/usr/bin/env bash
+ntasks=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    -p|-J) shift 2;;
+    --ntasks=*) ntasks=${1#--ntasks=}; shift;;
+    -*) shift;;
+    *) break;;
+  esac
+done
+pids=()
+for ((i = 0; i < ntasks; i++)); do
+  SLURM_PROCID=$i SLURM_LOCALID=$i SLURM_NTASKS=$ntasks \
+  SLURM_NODELIST=localhost MASTER_ADDR=127.0.0.1 "$@" &
+  pids+=($!)
+done
+status=0
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+exit $status
+"""
+
+
+def test_two_nodes_on_localhost_then_slurm(repo_root, run_tool, shapes_root,
+                                           tmp_path):
+    """tools/dist_train.sh as two nodes of one process each (NNODES=2,
+    NODE_RANK 0 and 1) over gloo: one run, one checkpoint, the data
+    decoded on rank 0 only (each node has its own data check cache). Then
+    tools/slurm_test.sh on that checkpoint, two tasks."""
+    work, caches = tmp_path / 'work', [
+        tmp_path / 'cache0', tmp_path / 'cache1'
+    ]
+    nodes = []
+    for rank in (0, 1):
+        env = dict(
+            os.environ,
+            NNODES='2',
+            NODE_RANK=str(rank),
+            PORT='29612',
+            PYTHON=sys.executable,
+            SEGPLUG_CACHE_DIR=str(caches[rank]))
+        out = open(tmp_path / f'node{rank}.txt', 'w')
+        nodes.append((subprocess.Popen(
+            [
+                'bash', 'tools/dist_train.sh', CONFIG, '1', '--work-dir',
+                str(work)
+            ] + shapes_options(shapes_root, 4),
+            cwd=repo_root,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT), out))
+    for proc, out in nodes:
+        proc.wait(timeout=600)
+        out.close()
+    outputs = [(tmp_path / f'node{r}.txt').read_text() for r in (0, 1)]
+    assert [p.returncode for p, _ in nodes] == [0, 0], outputs[0][-3000:] + \
+        outputs[1][-3000:]
+    log = read_log(str(work))
     assert 'Distributed training: True' in log, log[:3000]
     assert 'GPU number: 2' in log  # mmengine's name for the world size
-    assert 'Iter(train) [4/4]' in log
-    assert "'backend': 'gloo'" in log
-    ckpt = osp.join(work, 'iter_4.pth')
+    assert 'Iter(train) [4/4]' in log and "'backend': 'gloo'" in log
+    assert sorted(f for f in os.listdir(work) if f.endswith('.pth')) == \
+        ['iter_4.pth']
+    assert os.listdir(caches[0] / 'data_check')
+    assert not osp.exists(caches[1] / 'data_check')
+
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    (bin_dir / 'srun').write_text(FAKE_SRUN)
+    (bin_dir / 'srun').chmod(0o755)
     proc = run_tool(
         [
-            'bash', 'tools/dist_test.sh', CONFIG, ckpt, '2', '--work-dir',
+            'bash', 'tools/slurm_test.sh', 'partition', 'job', CONFIG,
+            str(work / 'iter_4.pth'), '--work-dir',
             str(tmp_path / 'test')
         ] + shapes_options(shapes_root, 4)[:4],
-        env={'PORT': '29613'})
+        env={
+            'PATH': f'{bin_dir}:{os.environ["PATH"]}',
+            'GPUS': '2',
+            'GPUS_PER_NODE': '2',
+            'MASTER_PORT': '29613'
+        })
+    test_log = read_log(str(tmp_path / 'test'))
+    assert 'Distributed launcher: slurm' in test_log
+    assert 'GPU number: 2' in test_log
     assert 0 <= _miou(proc.stdout + proc.stderr) <= 100
 
 
@@ -119,7 +188,7 @@ def test_missing_data_is_one_clear_line(run_tool, tmp_path):
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
-    assert missing in lines[0] and 'tools/make_shapes.py' in lines[0]
+    assert missing in lines[0] and 'segplug make-shapes' in lines[0]
     assert 'Traceback' not in proc.stderr
 
 
