@@ -241,16 +241,24 @@ def test_fast_path_says_what_it_applied(run_tool_in_process, checkpoint,
     run_tool_in_process(
         ['tools/infer.py', CONFIG, checkpoint, image, '--fast', '--out', out])
     printed = capsys.readouterr().out
-    assert re.search(
+    applied = re.search(
         r'^fast inference: [1-9]\d* BN folded, (bf16|fp32), '
-        'contiguous$', printed, re.M), printed
+        'contiguous$', printed, re.M)
+    assert applied, printed
     labels = np.array(
         Image.open(osp.join(out, 'labels',
                             osp.basename(image)[:-4] + '.png')))
-    expected = PytorchSegmenter(CONFIG,
-                                checkpoint).predict([cv2.imread(image)
-                                                     ])[0].labels
-    assert np.mean(labels == expected) >= 0.99
+    # the tool gives what the fast path of segplug.apis gives (this
+    # process measured bf16's speed once: both take the same choice) ...
+    fast = PytorchSegmenter(CONFIG, checkpoint, fast=True)
+    assert np.array_equal(labels, fast.predict([cv2.imread(image)])[0].labels)
+    # ... and, in fp32, what the plain path gives (bf16's labels on this
+    # four-iteration model's near-tied logits are the learning test's)
+    if applied.group(1) == 'fp32':
+        expected = PytorchSegmenter(CONFIG,
+                                    checkpoint).predict([cv2.imread(image)
+                                                         ])[0].labels
+        assert np.mean(labels == expected) >= 0.99
 
 
 @pytest.mark.slow
