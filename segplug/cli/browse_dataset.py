@@ -13,9 +13,9 @@ import importlib
 import os
 import os.path as osp
 
-from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
+from segplug.cli.arguments import add_cfg_options
 from segplug.engine import (ConfigError, check_data, load_config,
                             user_errors_exit)
 
@@ -39,11 +39,7 @@ def parse_args(argv=None):
         type=int,
         default=20,
         help='samples to draw, from the first (default 20; 0 for all)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value pairs')
+    add_cfg_options(parser)
     args = parser.parse_args(argv)
     if args.num < 0:
         parser.error(f'--num: expected >= 0, got {args.num}')

@@ -8,8 +8,7 @@ the full list in ``<work_dir>/data_check.txt``.
 """
 import argparse
 
-from mmengine.config import DictAction
-
+from segplug.cli.arguments import add_cfg_options
 from segplug.engine import check_data, load_config, user_errors_exit
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -21,12 +20,8 @@ def parse_args(argv=None):
     parser.add_argument('config', help='config file path')
     parser.add_argument(
         '--work-dir', help='where the list of problems is written')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value pairs (e.g. '
-        'train_dataloader.dataset.data_root=data/VOCdevkit/VOC2012)')
+    add_cfg_options(
+        parser, 'train_dataloader.dataset.data_root=data/VOCdevkit/VOC2012')
     return parser.parse_args(argv)
 
 

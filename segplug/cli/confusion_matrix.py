@@ -7,12 +7,11 @@ the per-class IoU and accuracy.
 """
 import argparse
 
-from mmengine.config import DictAction
-
 from segplug.analysis import (normalize_rows, per_class_table,
                               plot_confusion_matrix)
 from segplug.analysis.evaluation_run import (build_segmentor, count_confusion,
                                              require_mmseg)
+from segplug.cli.arguments import add_cfg_options
 from segplug.engine import check_data, load_config, user_errors_exit
 
 
@@ -28,11 +27,7 @@ def parse_args(argv=None):
         choices=('val', 'test'),
         default='val',
         help="the config's val_dataloader or test_dataloader")
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value pairs')
+    add_cfg_options(parser)
     return parser.parse_args(argv)
 
 

@@ -11,8 +11,7 @@ import os
 import os.path as osp
 import shutil
 
-from mmengine.config import DictAction
-
+from segplug.cli.arguments import add_cfg_options
 from segplug.engine import (ConfigError, leaf_dataset_cfgs, load_config,
                             user_errors_exit)
 from segplug.engine.colour_labels import convert_colour_label
@@ -31,11 +30,7 @@ def parse_args(argv=None):
         help='where the colour originals go (default: '
         '<work_dir>/colour_labels)')
     parser.add_argument('--work-dir', help='the run\'s work dir')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value pairs')
+    add_cfg_options(parser)
     return parser.parse_args(argv)
 
 

@@ -16,8 +16,7 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import DictAction
-
+from segplug.cli.arguments import add_cfg_options
 from segplug.engine import ConfigError, load_config, user_errors_exit
 
 
@@ -46,11 +45,7 @@ def parse_args(argv=None):
         help='return the int64 label map instead of the logits')
     parser.add_argument(
         '--out', help='the .onnx file (default: the checkpoint\'s name)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value pairs')
+    add_cfg_options(parser)
     args = parser.parse_args(argv)
     if args.shape is not None and min(args.shape) < 1:
         parser.error(f'--shape: expected positive ints, got {args.shape}')

@@ -6,8 +6,7 @@ applied, the work dir chosen, and checked by segplug's config check
 """
 import argparse
 
-from mmengine.config import DictAction
-
+from segplug.cli.arguments import add_cfg_options
 from segplug.engine import check_config, load_config, user_errors_exit
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -20,11 +19,7 @@ def main(argv=None):
     parser.add_argument('--work-dir', help='the run\'s work dir')
     parser.add_argument(
         '--out', help='also write the resolved config to this .py file')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value pairs')
+    add_cfg_options(parser)
     args = parser.parse_args(argv)
     with user_errors_exit():
         cfg = load_config(

@@ -5,8 +5,9 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
+from segplug.cli.arguments import add_cfg_options
 from segplug.engine import ConfigError, load_config, run, user_errors_exit
 from segplug.engine.config_types import type_name
 from segplug.engine.fast_inference import add_fast_inference_hook
@@ -27,11 +28,7 @@ def parse_args(argv=None):
         '--show-dir', help='directory where drawn predictions are saved')
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value pairs')
+    add_cfg_options(parser)
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm'],

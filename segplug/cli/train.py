@@ -2,8 +2,9 @@
 import argparse
 import os
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
+from segplug.cli.arguments import add_cfg_options
 from segplug.engine import enable_amp, load_config, run, user_errors_exit
 
 
@@ -23,12 +24,8 @@ def parse_args(argv=None):
         action='store_true',
         help='mixed precision: fp16 on a GPU, bf16 autocast on a CPU with '
         'native bf16')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value pairs (e.g. '
-        'train_cfg.max_iters=100 model.decode_head.num_classes=5)')
+    add_cfg_options(parser,
+                    'train_cfg.max_iters=100 model.decode_head.num_classes=5')
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm'],
