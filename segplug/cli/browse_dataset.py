@@ -13,6 +13,7 @@ import importlib
 import os
 import os.path as osp
 
+import cv2
 from mmengine.registry import init_default_scope
 
 from segplug.cli.arguments import add_cfg_options
@@ -46,6 +47,33 @@ def parse_args(argv=None):
     return args
 
 
+def _drawable(sample):
+    """``sample`` as mmdet's visualizer draws it: box tensors, boolean
+    masks (the training pipeline packs box and mask objects)."""
+    instances = sample.get('gt_instances')
+    if instances is None:
+        return sample
+    from mmdet.structures.bbox import BaseBoxes
+    from mmdet.structures.mask import BaseInstanceMasks
+    boxes = instances.get('bboxes')
+    if isinstance(boxes, BaseBoxes):
+        instances.bboxes = boxes.tensor
+    masks = instances.get('masks')
+    if isinstance(masks, BaseInstanceMasks):
+        instances.masks = masks.to_ndarray().astype(bool)
+    sample.gt_instances = instances
+    return sample
+
+
+def labels_at_original_size(pipeline) -> bool:
+    """Whether ``pipeline`` loads its labels after resizing the image, as
+    mmseg's and mmdet's test pipelines do to evaluate at the original
+    size: then the image is drawn at that size, under its labels."""
+    types = [str(step.get('type')) for step in pipeline]
+    loads = [i for i, t in enumerate(types) if 'LoadAnnotations' in t]
+    return bool(loads) and any('Resize' in t for t in types[:loads[0]])
+
+
 def browse(cfg, loader: str, out: str, num: int) -> int:
     """Draw the first ``num`` samples of ``cfg.<loader>``'s dataset (all
     for 0) into ``out``; return how many."""
@@ -57,11 +85,15 @@ def browse(cfg, loader: str, out: str, num: int) -> int:
         dict(cfg.visualizer, name='segplug_browse_dataset', vis_backends=None))
     visualizer.dataset_meta = dataset.metainfo
     os.makedirs(out, exist_ok=True)
+    original_size = labels_at_original_size(cfg[loader].dataset.pipeline)
     count = len(dataset) if num == 0 else min(num, len(dataset))
     for index in range(count):
         item = dataset[index]
         image = item['inputs'].permute(1, 2, 0).numpy()[..., ::-1]  # to RGB
-        sample = item['data_samples'].numpy()
+        sample = _drawable(item['data_samples'].numpy())
+        if original_size:
+            height, width = sample.ori_shape
+            image = cv2.resize(image, (width, height))
         name = osp.splitext(osp.basename(sample.img_path))[0]
         visualizer.add_datasample(
             name,

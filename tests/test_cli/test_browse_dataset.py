@@ -67,3 +67,38 @@ def test_missing_split_is_one_line(repo_root, shapes_root, tmp_path):
             options=['test_dataloader=None'])
     assert info.value.code == ('error: --split test: the config has no '
                                'test_dataloader')
+
+
+def test_an_mmdet_config_draws_boxes_and_masks(repo_root, shapes_root,
+                                               tmp_path):
+    """The training pipeline packs box and mask objects; they are drawn
+    as mmdet's own browse tool draws them."""
+    config = osp.join(repo_root, 'configs', 'mask_rcnn',
+                      'mask-rcnn_r18-tiny_fpn_1xb8-1.2k_shapes-128x128.py')
+    out = str(tmp_path / 'mmdet')
+    browse_dataset.main([
+        config, '--out', out, '--split', 'val', '--num', '2', '--cfg-options',
+        f'val_dataloader.dataset.data_root={shapes_root}'
+    ])
+    drawn = sorted(os.listdir(out))
+    assert drawn == ['00000_val_00000.png', '00001_val_00001.png']
+    image = cv2.imread(osp.join(shapes_root, 'JPEGImages', 'val_00000.jpg'))
+    got = cv2.imread(osp.join(out, drawn[0]))
+    assert got.shape == image.shape
+    # the masks' fill and the boxes' edges change a good share of pixels
+    changed = np.abs(got.astype(int) - image).max(axis=2) > 40
+    assert 0.05 < changed.mean() < 0.95
+
+
+def test_test_pipelines_label_at_the_original_size(repo_root):
+    """mmseg's and mmdet's test pipelines load the labels after the resize
+    (to evaluate at the original size); their training pipelines before."""
+    from mmengine.config import Config
+    voc = Config.fromfile(osp.join(repo_root, 'configs/deeplabv3plus_voc.py'))
+    train = voc.train_dataloader.dataset.datasets[0].pipeline
+    assert not browse_dataset.labels_at_original_size(train)
+    assert browse_dataset.labels_at_original_size(
+        voc.val_dataloader.dataset.pipeline)
+    shapes = Config.fromfile(osp.join(repo_root, CONFIG))
+    assert not browse_dataset.labels_at_original_size(
+        shapes.val_dataloader.dataset.pipeline)  # no resize at all
