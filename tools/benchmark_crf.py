@@ -27,9 +27,9 @@ import sys
 import numpy as np
 import torch
 
+from segplug.benchmarking import device_name, interleaved
+from segplug.benchmarking.inputs import noisy_probs, sample_photo
 from segplug.models.postprocessors import dense_crf
-from segplug.utils import device_name, interleaved
-from segplug.utils.benchmark_inputs import noisy_probs, sample_photo
 
 LARGEFOV = dict(
     bi_weight=4.0,

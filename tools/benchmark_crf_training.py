@@ -29,10 +29,10 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
+from segplug.benchmarking import interleaved, print_table, run_conditions
+from segplug.benchmarking.inputs import noisy_probs, sample_photo
+from segplug.benchmarking.mmseg_pairs import train_step
 from segplug.models.postprocessors import CRFAsRNN, dense_crf
-from segplug.utils import interleaved, print_table, run_conditions
-from segplug.utils.benchmark_inputs import noisy_probs, sample_photo
-from segplug.utils.mmseg_pairs import train_step
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_CONFIG = osp.join(

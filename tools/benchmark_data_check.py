@@ -28,9 +28,9 @@ from mmengine.config import Config
 from mmseg.datasets.transforms import LoadAnnotations
 from PIL import Image
 
+from segplug.benchmarking import interleaved
 from segplug.data_preparation import voc_palette
 from segplug.engine import check_data
-from segplug.utils import interleaved
 
 WIDTH, HEIGHT = 500, 375
 _NOISE_BANK = 4

@@ -4,9 +4,10 @@ the same model in PyTorch (eager) and against mmseg's own equivalent.
     python tools/benchmark_onnx.py [--models pspnet ...] [--size 512]
         [--threads 1 2] [--repeats 5] [--warmup 1] [--tiny]
 
-The pairs are those of tools/benchmark_speed.py (segplug.utils.mmseg_pairs:
-DeepLab v3, v3+, PSPNet; BN for SyncBN, 21 classes, mmseg's initialised
-weights copied into segplug's model with the converter). segplug's model
+The pairs are those of tools/benchmark_speed.py
+(segplug.benchmarking.mmseg_pairs: DeepLab v3, v3+, PSPNet; BN for
+SyncBN, 21 classes, mmseg's initialised weights copied into segplug's
+model with the converter). segplug's model
 is exported at 1 x 3 x size x size (static) and checked: onnxruntime's
 logits within 1e-3 of PyTorch's, else the model is not timed. Then, for
 each thread count (onnxruntime's intra_op_num_threads and
@@ -24,9 +25,9 @@ import numpy as np
 import torch
 from mmengine.registry import init_default_scope
 
+from segplug.benchmarking import interleaved, print_table, run_conditions
+from segplug.benchmarking.mmseg_pairs import PAIRS, build_pair, forward_step
 from segplug.deploy import SegmentorGraph, export_onnx
-from segplug.utils import interleaved, print_table, run_conditions
-from segplug.utils.mmseg_pairs import PAIRS, build_pair, forward_step
 
 MAX_DIFF = 1e-3
 CPU = torch.device('cpu')

@@ -34,8 +34,8 @@ import tempfile
 import torch
 from mmcv.ops import RoIAlign as MmcvRoIAlign
 
+from segplug.benchmarking import interleaved, print_table, run_conditions
 from segplug.models.roi_extractors import GatherRoIAlign
-from segplug.utils import interleaved, print_table, run_conditions
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MASK_RCNN = ('configs/mask_rcnn/'

@@ -18,7 +18,7 @@ For each thread count the paths run in one process, interleaved (one call
 of each in turn), and the tables give medians after warm-up:
 - forward (``encode_decode`` on 1 x 3 x size x size, eval, no grad): mmseg
   fp32; segplug fp32; ``fast`` (``--fast``'s defaults:
-  segplug.engine.fast_inference, which picks bf16 only where this device
+  segplug.engine.inference.fast_path, which picks bf16 only where this device
   multiplies faster in it); BN folded + bf16 and BN folded + bf16 +
   channels-last (bf16 forced, to show what it costs or gains here);
   onnxruntime on segplug's exported model (static size); with
@@ -37,7 +37,7 @@ same thread count). Forward paths also give their label agreement with
 mmseg's fp32 labels and the largest logit difference, on the random input
 and weights; the accuracy gate on a trained model is a test
 (tests/test_engine/test_fast_inference_gate.py). Peak memory: the call's
-peak above its start (see segplug.utils.benchmark.PeakMemory).
+peak above its start (see segplug.benchmarking.benchmark.PeakMemory).
 
 ``--profile`` adds, per model, the fast path's forward time by op type
 (torch.profiler, one call at the last thread count).
@@ -54,12 +54,12 @@ import tempfile
 import torch
 from mmengine.registry import init_default_scope
 
-from segplug.engine.fast_inference import make_fast
-from segplug.utils import interleaved, run_conditions
-from segplug.utils.benchmark import forward_flops, matmul_peak
-from segplug.utils.mmseg_pairs import (NUM_CLASSES, PAIRS, build_pair,
-                                       build_shapes_model, forward_step,
-                                       train_step)
+from segplug.benchmarking import interleaved, run_conditions
+from segplug.benchmarking.benchmark import forward_flops, matmul_peak
+from segplug.benchmarking.mmseg_pairs import (NUM_CLASSES, PAIRS, build_pair,
+                                              build_shapes_model, forward_step,
+                                              train_step)
+from segplug.engine.inference.fast_path import make_fast
 
 MAX_DIFF = 1e-4
 SHAPES = 'shapes'

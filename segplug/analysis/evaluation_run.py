@@ -10,9 +10,9 @@ from mmengine.runner import Runner
 from torch import nn
 
 from segplug.engine.errors import ConfigError
-from segplug.engine.trained_model import (build_for_inference,
-                                          load_trained_weights)
-from segplug.utils.progress import progress
+from segplug.engine.inference.trained_model import (build_for_inference,
+                                                    load_trained_weights)
+from ..utils.progress import progress
 from .confusion import confusion_matrix
 
 

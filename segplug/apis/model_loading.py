@@ -1,6 +1,6 @@
 """What inference needs around a trained model: the config (with the CRF
 when asked), the class names and colours, the test pipeline, the device.
-The model itself: :mod:`segplug.engine.trained_model`."""
+The model itself: :mod:`segplug.engine.inference.trained_model`."""
 from typing import List, Sequence, Tuple
 
 from mmengine.config import Config

@@ -6,7 +6,8 @@ from typing import List, Optional, Union
 import numpy as np
 from mmengine.config import Config
 
-from ..engine.trained_model import build_for_inference, load_trained_weights
+from ..engine.inference.trained_model import (build_for_inference,
+                                              load_trained_weights)
 from .model_loading import dataset_meta, device_checked, read_config
 
 

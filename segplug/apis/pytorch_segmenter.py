@@ -8,8 +8,10 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 
-from ..engine.fast_inference import fast_from_config, fast_options, make_fast
-from ..engine.trained_model import build_for_inference, load_trained_weights
+from ..engine.inference.fast_path import (fast_from_config, fast_options,
+                                          make_fast)
+from ..engine.inference.trained_model import (build_for_inference,
+                                              load_trained_weights)
 from ..models.segmentors.postprocessor_inputs import class_probs
 from .model_loading import (dataset_meta, device_checked, read_config,
                             test_pipeline_cfg, with_crf)
@@ -33,9 +35,9 @@ class PytorchSegmenter(Segmenter):
             settings) when the config has no ``model.postprocessor``; a
             config's own postprocessor always runs. Default False.
         fast (bool | dict | None): The fast inference path
-            (:func:`segplug.engine.fast_inference.make_fast`): True for its
-            defaults, a dict of its options, False for fp32; None takes the
-            config's ``fast_inference`` key. Default None.
+            (:func:`segplug.engine.inference.fast_path.make_fast`): True for
+            its defaults, a dict of its options, False for fp32; None takes
+            the config's ``fast_inference`` key. Default None.
 
     Attributes:
         uses_config_postprocessor (bool): ``crf`` asked for and the

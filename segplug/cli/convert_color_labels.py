@@ -12,12 +12,12 @@ import os.path as osp
 import shutil
 
 from segplug.cli.arguments import add_cfg_options
+from segplug.data_preparation.colour_labels import convert_colour_label
 from segplug.engine import (ConfigError, leaf_dataset_cfgs, load_config,
                             user_errors_exit)
-from segplug.engine.colour_labels import convert_colour_label
-from segplug.engine.data_samples import label_rules, leaf_samples
-from segplug.engine.file_check import LABEL
-from segplug.engine.file_facts import file_facts
+from segplug.engine.checks.data.file_facts import file_facts
+from segplug.engine.checks.data.file_inspection import LABEL
+from segplug.engine.checks.data.sample_list import label_rules, leaf_samples
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 

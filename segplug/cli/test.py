@@ -10,7 +10,7 @@ from mmengine.config import Config
 from segplug.cli.arguments import add_cfg_options
 from segplug.engine import ConfigError, load_config, run, user_errors_exit
 from segplug.engine.config_types import type_name
-from segplug.engine.fast_inference import add_fast_inference_hook
+from segplug.engine.inference.fast_path import add_fast_inference_hook
 
 
 def parse_args(argv=None):

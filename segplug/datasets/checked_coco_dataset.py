@@ -17,9 +17,9 @@ import numpy as np
 from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
 
+from ..engine.checks.data.file_facts import file_facts
+from ..engine.checks.data.file_inspection import IMAGE
 from ..engine.errors import DataError
-from ..engine.file_check import IMAGE
-from ..engine.file_facts import file_facts
 
 # ids listed in one warning before the rest are only counted
 _MAX_IDS = 10
@@ -79,7 +79,8 @@ class CheckedCocoDataset(CocoDataset):
     warns with their ids:
 
     - an image whose file is missing, empty, does not decode or has
-      corrupt JPEG data (:mod:`segplug.engine.file_check`): left out
+      corrupt JPEG data
+      (:mod:`segplug.engine.checks.data.file_inspection`): left out
       (evaluation against the annotation file still counts its objects);
     - an object whose category_id is not in the file's categories:
       dropped;
@@ -126,7 +127,7 @@ class CheckedCocoDataset(CocoDataset):
 
     def _readable(self, data_list: List[dict]) -> List[dict]:
         """The images of ``data_list`` whose file decodes (facts cached as
-        the data check's, :mod:`segplug.engine.file_facts`)."""
+        the data check's, :mod:`segplug.engine.checks.data.file_facts`)."""
         facts, _ = file_facts([(IMAGE, info['img_path'])
                                for info in data_list], self.data_root
                               or osp.dirname(self.ann_file))

@@ -3,7 +3,8 @@ from mmengine.config import Config
 from torch import nn
 
 from ..engine import ConfigError
-from ..engine.trained_model import build_for_inference, load_trained_weights
+from ..engine.inference.trained_model import (build_for_inference,
+                                              load_trained_weights)
 
 
 def check_semantic(cfg: Config) -> None:
@@ -35,7 +36,7 @@ def build_segmentor(cfg: Config) -> nn.Module:
 
 def load_segmentor(cfg: Config, checkpoint: str) -> nn.Module:
     """Build the config's segmentor and load ``checkpoint`` into it (see
-    :func:`segplug.engine.trained_model.load_trained_weights`).
+    :func:`segplug.engine.inference.trained_model.load_trained_weights`).
 
     Raises:
         ConfigError: no semantic mmseg config.

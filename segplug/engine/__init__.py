@@ -1,18 +1,18 @@
-from .batch_size_check import check_batch_size
 from .bf16_optim_wrapper import BF16OptimWrapper
-from .checkpoint import install_checkpoint_allow_list, load_from_local
-from .checkpoint_fit import Fit, measure_fit
-from .config_check import check_config
-from .data_check import check_data, check_pretrained, leaf_dataset_cfgs
+from .checkpoints.fit import Fit, measure_fit
+from .checkpoints.hub import fetch_to_hub_cache, hub_cache_path
+from .checkpoints.loading import install_checkpoint_allow_list, load_from_local
+from .checkpoints.resume import resolve_resume, resume_candidates
+from .checks.config.batch_size import check_batch_size
+from .checks.config.check import check_config
+from .checks.data.check import check_data, check_pretrained, leaf_dataset_cfgs
+from .checks.data.samples import DataCheckSummary
 from .device import adapt_to_device, enable_amp, sync_bn_to_bn
 from .errors import (USER_ERRORS, CheckpointError, ConfigError, DataError,
                      DataNotFoundError, DeviceError, TrainingError,
                      UnsafeCheckpointError)
 from .hooks import (AtomicCheckpointHook, TrainingGuardHook,
                     add_training_guard, use_atomic_checkpoints)
-from .hub_checkpoint import fetch_to_hub_cache, hub_cache_path
-from .resume import resolve_resume, resume_candidates
-from .sample_check import DataCheckSummary
 from .segplug_runner import SegplugRunner
 from .tool_runner import load_config, run, user_errors_exit
 

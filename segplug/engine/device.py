@@ -128,7 +128,7 @@ def enable_amp(cfg: Config) -> None:
     from mmengine.device import (is_cuda_available, is_mlu_available,
                                  is_npu_available)
 
-    from .fast_inference import bf16_pays, native_bf16
+    from .inference.fast_path import bf16_pays, native_bf16
     wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
     if wrapper in ('AmpOptimWrapper', 'BF16OptimWrapper'):
         return

@@ -8,16 +8,16 @@ from typing import Dict, Iterable, Optional, Tuple
 from mmengine.config import Config
 
 from ..recipes import ConfigNotFoundError, resolve_config
-from .batch_size_check import check_batch_size
-from .config_check import check_config
-from .data_check import check_pretrained
+from .checkpoints.resume import resolve_resume
+from .checks.config.batch_size import check_batch_size
+from .checks.config.check import check_config
+from .checks.data.check import check_pretrained
+from .checks.data.rank_zero import check_data_once
 from .device import adapt_to_device, start_process_group
 from .errors import USER_ERRORS, ConfigError
 from .hooks.atomic_checkpoint_hook import use_atomic_checkpoints
 from .hooks.training_guard_hook import add_training_guard
-from .resume import resolve_resume
 from .segplug_runner import SegplugRunner
-from .shared_verdict import check_data_once
 
 
 class _FormatOnceConfig(Config):

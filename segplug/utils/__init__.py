@@ -1,9 +1,4 @@
-"""Helpers for the tools; ``import segplug`` does not import this package."""
-from .benchmark import (PeakMemory, device_name, interleaved, measure,
-                        print_table, run_conditions)
+"""Small helpers any room may use."""
 from .progress import progress
 
-__all__ = [
-    'PeakMemory', 'device_name', 'interleaved', 'measure', 'print_table',
-    'progress', 'run_conditions'
-]
+__all__ = ['progress']

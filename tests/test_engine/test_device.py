@@ -39,7 +39,7 @@ def test_non_distributed_run_is_left_alone(repo_root):
 @pytest.mark.skipif(
     torch.cuda.is_available(), reason='checks the CPU-only behaviour')
 def test_amp_without_gpu_or_bf16_is_a_clear_error(monkeypatch):
-    import segplug.engine.fast_inference as fast
+    import segplug.engine.inference.fast_path as fast
     monkeypatch.setattr(fast, 'native_bf16', lambda device: False)
     cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper')))
     with pytest.raises(
@@ -52,7 +52,7 @@ def test_amp_without_gpu_or_bf16_is_a_clear_error(monkeypatch):
 @pytest.mark.skipif(
     torch.cuda.is_available(), reason='checks the CPU-only behaviour')
 def test_amp_on_a_bf16_cpu_trains_in_bf16(monkeypatch):
-    import segplug.engine.fast_inference as fast
+    import segplug.engine.inference.fast_path as fast
     monkeypatch.setattr(fast, 'native_bf16', lambda device: True)
     cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper')))
     enable_amp(cfg)

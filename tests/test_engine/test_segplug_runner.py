@@ -13,7 +13,7 @@ from torch import nn
 
 from segplug.engine import (CheckpointError, SegplugRunner, load_from_local,
                             use_atomic_checkpoints)
-from segplug.engine.checkpoint import checkpoint_problem
+from segplug.engine.checkpoints.loading import checkpoint_problem
 from ..utils import read_log, shapes_options
 
 CONFIG = 'configs/deeplabv3plus_shapes.py'

@@ -136,7 +136,7 @@ def drive(work: str, shapes_root: str, report: str, seed: int = 0) -> None:
     import mmseg.visualization  # noqa: F401
 
     import segplug  # noqa: F401
-    from segplug.engine.checkpoint import checkpoint_problem
+    from segplug.engine.checkpoints.loading import checkpoint_problem
     rng = random.Random(seed)
     save_kills = set(rng.sample(range(KILLS), KILLS // 2))
     os.makedirs(work)

@@ -4,13 +4,14 @@ adds to the run."""
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
-from ..fast_inference import fast_options, make_fast
+from ..inference.fast_path import fast_options, make_fast
 
 
 @HOOKS.register_module()
 class FastInferenceHook(Hook):
-    """Apply :func:`segplug.engine.fast_inference.make_fast` before the test
-    epoch (the Runner loads the checkpoint before the test loop starts).
+    """Apply :func:`segplug.engine.inference.fast_path.make_fast` before
+    the test epoch (the Runner loads the checkpoint before the test loop
+    starts).
     Validation during training is left on the fp32 path: folding BN would
     freeze the statistics the next training iteration updates.
 

@@ -1,0 +1,141 @@
+"""Check that a config's data and weights are on disk before a run starts.
+
+mmseg's and mmdet's datasets fail on missing files with a bare assertion
+or deep inside a worker; this names the missing path and how to get it.
+"""
+import os.path as osp
+import warnings
+from typing import Iterable, Iterator, Optional, Tuple
+
+from ...errors import ConfigError, DataNotFoundError
+from .samples import DataCheckSummary, check_samples
+
+_MODES = ('error', 'warn', 'off')
+
+_HINTS = {
+    'PascalVOCDataset':
+    'prepare PASCAL VOC 2012 + SBD with `segplug prepare-voc` '
+    '(README: "Training on PASCAL VOC")',
+    'ShapesDataset':
+    'generate it with `segplug make-shapes --out {data_root}`',
+    'CocoDataset':
+    'place COCO 2017 (annotations/, train2017/, val2017/) under {data_root}',
+}
+_HINTS['CheckedCocoDataset'] = (
+    'for COCO, ' + _HINTS['CocoDataset'] + '; for the shapes data, generate '
+    'it with `segplug make-shapes --out {data_root}`')
+
+
+def leaf_dataset_cfgs(cfg) -> Iterator[dict]:
+    """Leaf dataset configs under a dataset config (through wrappers)."""
+    if 'datasets' in cfg:
+        for sub in cfg['datasets']:
+            yield from leaf_dataset_cfgs(sub)
+    elif 'dataset' in cfg:
+        yield from leaf_dataset_cfgs(cfg['dataset'])
+    else:
+        yield cfg
+
+
+def _paths(ds: dict) -> Iterator[Tuple[str, str]]:
+    root = ds.get('data_root') or ''
+    if root:
+        yield 'data_root', root
+    if ds.get('ann_file'):
+        yield 'ann_file', osp.join(root, ds['ann_file'])
+    for key, sub in (ds.get('data_prefix') or {}).items():
+        if sub:
+            yield f'data_prefix.{key}', osp.join(root, sub)
+
+
+def check_data(cfg, loaders: Iterable[str]) -> Optional[DataCheckSummary]:
+    """Check the data the datasets of ``cfg.<loader>`` read, for each
+    loader name given (e.g. 'train_dataloader'); loaders absent from the
+    config are skipped.
+
+    First the paths: :class:`DataNotFoundError` for the first missing one.
+    Then, unless the config's ``data_check`` is 'off', every sample
+    (:func:`.sample_check.check_samples`): its problems are one
+    :class:`DataError` ('error', the default) or, with 'warn', the bad
+    samples are left out of the run.
+
+    Returns:
+        DataCheckSummary: What was checked; None with ``data_check='off'``.
+    """
+    mode = cfg.get('data_check', 'error')
+    if mode not in _MODES:
+        raise ConfigError(f"data_check: expected 'error', 'warn' or 'off', "
+                          f'got {mode!r}')
+    loaders = [loader for loader in loaders if cfg.get(loader)]
+    for loader in loaders:
+        _check_paths(cfg, loader)
+        _check_ground_truth_file(cfg, loader)
+    if mode == 'off':
+        return None
+    return check_samples(cfg,
+                         [(loader, ds) for loader in loaders
+                          for ds in leaf_dataset_cfgs(cfg[loader]['dataset'])],
+                         mode)
+
+
+def _check_paths(cfg, loader: str) -> None:
+    for ds in leaf_dataset_cfgs(cfg[loader]['dataset']):
+        for what, path in _paths(ds):
+            if not osp.exists(path):
+                hint = _HINTS.get(
+                    str(ds.get('type')), 'see the README for data preparation')
+                hint = hint.format(data_root=ds.get('data_root', 'data'))
+                raise DataNotFoundError(
+                    f'{loader}: {what} not found: {path}; {hint}')
+
+
+def _check_ground_truth_file(cfg, loader: str) -> None:
+    """Warn when a metric reads its ground truth from an annotation file
+    (CocoMetric's ann_file) other than the one the loader's dataset reads:
+    e.g. after ``--cfg-options val_dataloader.dataset.data_root=...``, the
+    metric would score the predictions against the old data."""
+    evaluators = cfg.get(loader.replace('_dataloader', '_evaluator'))
+    if not evaluators:
+        return
+    if not isinstance(evaluators, (list, tuple)):
+        evaluators = [evaluators]
+    datasets = list(leaf_dataset_cfgs(cfg[loader]['dataset']))
+    if len(datasets) != 1 or not datasets[0].get('ann_file'):
+        return
+    ds = datasets[0]
+    ann_file = osp.normpath(
+        osp.join(ds.get('data_root') or '', ds['ann_file']))
+    for evaluator in evaluators:
+        gt = evaluator.get('ann_file')
+        if gt and osp.normpath(gt) != ann_file:
+            warnings.warn(
+                f"{loader.replace('_dataloader', '_evaluator')}.ann_file is "
+                f'{gt} but the dataset reads {ann_file}: the metric scores '
+                'the predictions against the former',
+                stacklevel=2)
+
+
+def _pretrained_paths(cfg, where: str) -> Iterator[Tuple[str, str]]:
+    if isinstance(cfg, dict):
+        if cfg.get('type') == 'Pretrained' and cfg.get('checkpoint'):
+            yield where, cfg['checkpoint']
+        for key, value in cfg.items():
+            yield from _pretrained_paths(value, f'{where}.{key}')
+    elif isinstance(cfg, (list, tuple)):
+        for i, value in enumerate(cfg):
+            yield from _pretrained_paths(value, f'{where}.{i}')
+
+
+def check_pretrained(cfg) -> None:
+    """Raise :class:`DataNotFoundError` for a local ``Pretrained`` init
+    checkpoint of ``cfg.model`` that does not exist (URLs are left to the
+    download)."""
+    for where, path in _pretrained_paths(cfg.get('model', {}), 'model'):
+        if '://' in path or osp.exists(path):
+            continue
+        hint = ("convert torchvision's VGG-16 with `segplug "
+                'convert-vgg16` (README: "Parts")'
+                if 'vgg16' in osp.basename(path) else
+                'download it or set the init_cfg to None')
+        raise DataNotFoundError(
+            f'{where}.checkpoint not found: {path}; {hint}')

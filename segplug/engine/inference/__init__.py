@@ -1,0 +1,1 @@
+"""A trained model for inference: loading it, and the fast path."""
