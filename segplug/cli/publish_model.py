@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from segplug.engine import CheckpointError, load_from_local, user_errors_exit
-from segplug.engine.checkpoints.loading import replace_atomically, temp_name
+from segplug.engine.checkpoints.atomic import replace_atomically, temp_name
 
 KEPT = ('state_dict', 'meta')
 

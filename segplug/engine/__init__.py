@@ -1,12 +1,14 @@
 from .bf16_optim_wrapper import BF16OptimWrapper
+from .checkpoints import install_checkpoint_allow_list
 from .checkpoints.fit import Fit, measure_fit
 from .checkpoints.hub import fetch_to_hub_cache, hub_cache_path
-from .checkpoints.loading import install_checkpoint_allow_list, load_from_local
+from .checkpoints.loading import load_from_local
 from .checkpoints.resume import resolve_resume, resume_candidates
 from .checks.config.batch_size import check_batch_size
 from .checks.config.check import check_config
-from .checks.data.check import check_data, check_pretrained, leaf_dataset_cfgs
+from .checks.data.check import check_data, leaf_dataset_cfgs
 from .checks.data.samples import DataCheckSummary
+from .checks.pretrained import check_pretrained
 from .device import adapt_to_device, enable_amp, sync_bn_to_bn
 from .errors import (USER_ERRORS, CheckpointError, ConfigError, DataError,
                      DataNotFoundError, DeviceError, TrainingError,

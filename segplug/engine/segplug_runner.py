@@ -12,9 +12,9 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch import nn
 
+from .checkpoints.atomic import replace_atomically, temp_name
 from .checkpoints.fit import (Fit, describe_fit, fitting_part, measure_fit,
                               weights_of)
-from .checkpoints.loading import replace_atomically, temp_name
 from .errors import CheckpointError
 
 _PARTIAL_HINT = ('pass --cfg-options load_partial=True to load it partly '

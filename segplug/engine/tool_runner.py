@@ -1,5 +1,5 @@
-"""What tools/train.py and tools/test.py share: load a config as OpenMMLab
-tools do, then check data, adapt to the device and run the Runner."""
+"""What segplug train and segplug test share: load a config as OpenMMLab
+tools do, then run the checks, adapt to the device and run the Runner."""
 import os.path as osp
 import sys
 from contextlib import contextmanager
@@ -9,10 +9,7 @@ from mmengine.config import Config
 
 from ..recipes import ConfigNotFoundError, resolve_config
 from .checkpoints.resume import resolve_resume
-from .checks.config.batch_size import check_batch_size
-from .checks.config.check import check_config
-from .checks.data.check import check_pretrained
-from .checks.data.rank_zero import check_data_once
+from .checks import run_checks
 from .device import adapt_to_device, start_process_group
 from .errors import USER_ERRORS, ConfigError
 from .hooks.atomic_checkpoint_hook import use_atomic_checkpoints
@@ -68,16 +65,15 @@ def load_config(path: str,
 
 
 def run(cfg: Config, method: str, loaders: Iterable[str]):
-    """Check the data of ``loaders``, adapt ``cfg`` to this machine, build
-    the Runner (or the config's ``runner_type``) and call ``method``."""
+    """Start the launcher's process group, run the checks of ``method``
+    ('train' or 'test') on the data of ``loaders`` (:data:`.checks.CHECKS`),
+    prepare ``cfg`` (resume, guards, atomic checkpoints, this machine),
+    build the Runner (or the config's ``runner_type``) and call
+    ``method``."""
     from mmengine.registry import RUNNERS
-    check_config(cfg, loaders)
-    if method == 'train':
-        check_batch_size(cfg)
     start_process_group(cfg)
-    check_data_once(cfg, loaders)
+    run_checks(cfg, method, loaders)
     if method == 'train':
-        check_pretrained(cfg)
         resolve_resume(cfg)
         add_training_guard(cfg)
     use_atomic_checkpoints(cfg)

@@ -8,7 +8,6 @@ hub) and ``HistoryBuffer`` objects whose statistics methods are pickled as
 anything else is refused with :class:`UnsafeCheckpointError`; a file that
 is no checkpoint, or a torn one, raises :class:`CheckpointError`.
 """
-import os
 import os.path as osp
 import pickle
 import zipfile
@@ -17,7 +16,6 @@ from typing import Optional
 import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
-from mmengine.runner.checkpoint import CheckpointLoader
 
 from ..errors import CheckpointError, UnsafeCheckpointError
 
@@ -189,45 +187,3 @@ def _unpickler_reason(err: Exception) -> str:
         if 'WeightsUnpickler error' in line:
             return lines[i + 1]
     return lines[0] if lines else type(err).__name__
-
-
-def replace_atomically(tmp_path: str, path: str) -> None:
-    """Move the finished ``tmp_path`` to ``path`` so that a crash at any
-    moment leaves either the old file or the whole new one there."""
-    fd = os.open(tmp_path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp_path, path)
-    try:  # the rename itself is durable once the folder is synced
-        fd = os.open(osp.dirname(osp.abspath(path)), os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:  # folders cannot be synced on some filesystems
-        pass
-
-
-def temp_name(filename: str) -> str:
-    """The hidden name a file is written under before its rename."""
-    folder, base = osp.split(filename)
-    return osp.join(folder, f'.{base}.tmp-{os.getpid()}')
-
-
-def install_checkpoint_allow_list() -> None:
-    """Allow mmengine's checkpoint contents in every weights-only load and
-    make mmengine load local files through :func:`load_from_local` and
-    URLs through the hub cache (:mod:`.hub_checkpoint`).
-    """
-    from .hub import load_from_http, load_from_openmmlab
-    torch.serialization.add_safe_globals(checkpoint_safe_globals())
-    CheckpointLoader.register_scheme(
-        prefixes='', loader=load_from_local, force=True)
-    CheckpointLoader.register_scheme(
-        prefixes=('http://', 'https://'), loader=load_from_http, force=True)
-    CheckpointLoader.register_scheme(
-        prefixes=('open-mmlab://', 'openmmlab://'),
-        loader=load_from_openmmlab,
-        force=True)

@@ -6,7 +6,7 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 from mmengine.registry import HOOKS
 
-from ..checkpoints.loading import replace_atomically, temp_name
+from ..checkpoints.atomic import replace_atomically, temp_name
 from ..config_types import type_name
 
 

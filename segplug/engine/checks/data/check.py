@@ -1,4 +1,4 @@
-"""Check that a config's data and weights are on disk before a run starts.
+"""Check that a config's data is on disk before a run starts.
 
 mmseg's and mmdet's datasets fail on missing files with a bare assertion
 or deep inside a worker; this names the missing path and how to get it.
@@ -113,29 +113,3 @@ def _check_ground_truth_file(cfg, loader: str) -> None:
                 f'{gt} but the dataset reads {ann_file}: the metric scores '
                 'the predictions against the former',
                 stacklevel=2)
-
-
-def _pretrained_paths(cfg, where: str) -> Iterator[Tuple[str, str]]:
-    if isinstance(cfg, dict):
-        if cfg.get('type') == 'Pretrained' and cfg.get('checkpoint'):
-            yield where, cfg['checkpoint']
-        for key, value in cfg.items():
-            yield from _pretrained_paths(value, f'{where}.{key}')
-    elif isinstance(cfg, (list, tuple)):
-        for i, value in enumerate(cfg):
-            yield from _pretrained_paths(value, f'{where}.{i}')
-
-
-def check_pretrained(cfg) -> None:
-    """Raise :class:`DataNotFoundError` for a local ``Pretrained`` init
-    checkpoint of ``cfg.model`` that does not exist (URLs are left to the
-    download)."""
-    for where, path in _pretrained_paths(cfg.get('model', {}), 'model'):
-        if '://' in path or osp.exists(path):
-            continue
-        hint = ("convert torchvision's VGG-16 with `segplug "
-                'convert-vgg16` (README: "Parts")'
-                if 'vgg16' in osp.basename(path) else
-                'download it or set the init_cfg to None')
-        raise DataNotFoundError(
-            f'{where}.checkpoint not found: {path}; {hint}')
