@@ -9,16 +9,16 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from torch import nn
 
-from segplug.engine.errors import ConfigError
-from segplug.engine.inference.trained_model import (build_for_inference,
-                                                    load_trained_weights)
+from ..engine.config_types import config_scope
+from ..engine.errors import ConfigError
+from ..engine.inference.trained_model import load_trained_model
 from ..utils.progress import progress
 from .confusion import confusion_matrix
 
 
 def require_mmseg(cfg: Config) -> None:
     """Raise ConfigError unless ``cfg`` is an mmseg (semantic) config."""
-    scope = cfg.get('default_scope', 'mmseg')
+    scope = config_scope(cfg)
     if scope != 'mmseg':
         raise ConfigError('a confusion matrix of pixels needs a semantic '
                           "segmentation config: expected default_scope "
@@ -36,9 +36,7 @@ def build_segmentor(cfg: Config, checkpoint: str) -> nn.Module:
         UnsafeCheckpointError: it needs globals outside the allow-list.
     """
     require_mmseg(cfg)
-    model = build_for_inference(cfg, 'mmseg')
-    load_trained_weights(model, checkpoint)
-    return model
+    return load_trained_model(cfg, checkpoint)[0]
 
 
 def _ignore_index(cfg: Config, loader: str) -> int:

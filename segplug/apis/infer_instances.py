@@ -8,6 +8,7 @@ from typing import List
 import cv2
 import numpy as np
 
+from ..engine.config_types import is_detection
 from ..utils.progress import progress
 from .drawing import blend
 from .infer_files import Counts, InferOptions, imwrite, read_batch
@@ -17,7 +18,7 @@ from .pytorch_detector import InstancePrediction, PytorchDetector
 
 def is_detection_config(cfg) -> bool:
     """Whether ``cfg`` is an mmdet config (its ``default_scope``)."""
-    return cfg.get('default_scope') == 'mmdet'
+    return is_detection(cfg)
 
 
 def draw_instances(image: np.ndarray, pred: InstancePrediction, classes,

@@ -6,8 +6,7 @@ from typing import List, Optional, Union
 import numpy as np
 from mmengine.config import Config
 
-from ..engine.inference.trained_model import (build_for_inference,
-                                              load_trained_weights)
+from ..engine.inference.trained_model import load_trained_model
 from .model_loading import dataset_meta, device_checked, read_config
 
 
@@ -49,9 +48,8 @@ class PytorchDetector:
         from mmdet.registry import DATASETS
         cfg = copy.deepcopy(read_config(config))
         self.cfg = cfg
-        self.model = build_for_inference(cfg, 'mmdet',
-                                         device_checked(device or 'cpu'))
-        meta = load_trained_weights(self.model, checkpoint)
+        self.model, meta = load_trained_model(cfg, checkpoint,
+                                              device_checked(device or 'cpu'))
         num_classes = _num_classes(cfg.model)
         self.classes, self.palette = dataset_meta(cfg, meta, num_classes,
                                                   DATASETS)

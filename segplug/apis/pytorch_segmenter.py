@@ -10,8 +10,7 @@ from mmengine.dataset import Compose, pseudo_collate
 
 from ..engine.inference.fast_path import (fast_from_config, fast_options,
                                           make_fast)
-from ..engine.inference.trained_model import (build_for_inference,
-                                              load_trained_weights)
+from ..engine.inference.trained_model import load_trained_model
 from ..models.segmentors.postprocessor_inputs import class_probs
 from .model_loading import (dataset_meta, device_checked, read_config,
                             test_pipeline_cfg, with_crf)
@@ -56,9 +55,8 @@ class PytorchSegmenter(Segmenter):
         cfg, own = with_crf(copy.deepcopy(read_config(config)), crf)
         self.uses_config_postprocessor = crf and own
         self.cfg = cfg
-        self.model = build_for_inference(cfg, 'mmseg',
-                                         device_checked(device or 'cpu'))
-        meta = load_trained_weights(self.model, checkpoint)
+        self.model, meta = load_trained_model(cfg, checkpoint,
+                                              device_checked(device or 'cpu'))
         num_classes = self.model.decode_head.num_classes
         self.classes, self.palette = dataset_meta(cfg, meta, num_classes,
                                                   DATASETS)

@@ -19,6 +19,7 @@ from mmengine.registry import init_default_scope
 from segplug.cli.arguments import add_cfg_options
 from segplug.engine import (ConfigError, check_data, load_config,
                             user_errors_exit)
+from segplug.engine.config_types import config_scope
 
 
 def parse_args(argv=None):
@@ -77,7 +78,7 @@ def labels_at_original_size(pipeline) -> bool:
 def browse(cfg, loader: str, out: str, num: int) -> int:
     """Draw the first ``num`` samples of ``cfg.<loader>``'s dataset (all
     for 0) into ``out``; return how many."""
-    scope = cfg.get('default_scope', 'mmseg')
+    scope = config_scope(cfg)
     init_default_scope(scope)
     registry = importlib.import_module(f'{scope}.registry')
     dataset = registry.DATASETS.build(cfg[loader].dataset)

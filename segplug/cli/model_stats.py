@@ -11,6 +11,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from torch import nn
 
+from segplug.engine.config_types import config_scope
 from segplug.recipes import resolve_config
 
 
@@ -39,7 +40,7 @@ def model_stats(path: str, size: int):
     """(parameters in millions, GFLOPs for one 3 x size x size image); a
     detector's FLOPs include its RoI heads on the test-time proposals."""
     cfg = Config.fromfile(resolve_config(path))
-    scope = cfg.get('default_scope', 'mmseg')
+    scope = config_scope(cfg)
     init_default_scope(scope)
     models = importlib.import_module(f'{scope}.registry').MODELS
     model = models.build(cfg.model).eval()

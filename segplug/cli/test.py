@@ -9,7 +9,7 @@ from mmengine.config import Config
 
 from segplug.cli.arguments import add_cfg_options
 from segplug.engine import ConfigError, load_config, run, user_errors_exit
-from segplug.engine.config_types import type_name
+from segplug.engine.config_types import is_detection, type_name
 from segplug.engine.inference.fast_path import add_fast_inference_hook
 
 
@@ -45,10 +45,6 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
-
-
-def is_detection(cfg: Config) -> bool:
-    return cfg.get('default_scope') == 'mmdet'
 
 
 def trigger_visualization_hook(cfg: Config, args) -> None:

@@ -3,14 +3,14 @@ from mmengine.config import Config
 from torch import nn
 
 from ..engine import ConfigError
-from ..engine.inference.trained_model import (build_for_inference,
-                                              load_trained_weights)
+from ..engine.config_types import is_detection
+from ..engine.inference.trained_model import load_trained_model
 
 
 def check_semantic(cfg: Config) -> None:
     """Raise ConfigError for what the exporter does not cover: mmdet
     configs (Mask R-CNN) and models without a decode head."""
-    if cfg.get('default_scope') == 'mmdet':
+    if is_detection(cfg):
         raise ConfigError(
             'export: mmdet configs (Mask R-CNN, instance segmentation) are '
             'not supported; expected an mmseg (semantic) config')
@@ -27,22 +27,14 @@ def check_semantic(cfg: Config) -> None:
             'U-Net')
 
 
-def build_segmentor(cfg: Config) -> nn.Module:
-    """The config's segmentor for export, without pretrained weights, BN
-    for SyncBN, in eval mode."""
-    check_semantic(cfg)
-    return build_for_inference(cfg, 'mmseg')
-
-
 def load_segmentor(cfg: Config, checkpoint: str) -> nn.Module:
-    """Build the config's segmentor and load ``checkpoint`` into it (see
-    :func:`segplug.engine.inference.trained_model.load_trained_weights`).
+    """The config's segmentor with ``checkpoint``'s weights, for export
+    (:func:`segplug.engine.inference.trained_model.load_trained_model`).
 
     Raises:
         ConfigError: no semantic mmseg config.
         CheckpointError: the file is missing, no checkpoint, or does not
             fit the model.
     """
-    model = build_segmentor(cfg)
-    load_trained_weights(model, checkpoint)
-    return model
+    check_semantic(cfg)
+    return load_trained_model(cfg, checkpoint)[0]

@@ -1,4 +1,5 @@
-"""The bare class name a config's ``type`` stands for."""
+"""What a config, or a part of one, is: the class a ``type`` names, the
+registries a config's parts build in."""
 
 
 def type_name(part) -> str:
@@ -8,3 +9,15 @@ def type_name(part) -> str:
     kind = part.get('type') if isinstance(part, dict) else None
     name = kind if isinstance(kind, str) else getattr(kind, '__name__', '')
     return name.split('.')[-1]
+
+
+def config_scope(cfg) -> str:
+    """The registry scope of ``cfg``'s parts: its ``default_scope``, mmseg
+    where it names none."""
+    return cfg.get('default_scope') or 'mmseg'
+
+
+def is_detection(cfg) -> bool:
+    """Whether ``cfg`` is an mmdet config (detection, instance
+    segmentation)."""
+    return config_scope(cfg) == 'mmdet'

@@ -5,7 +5,7 @@ import os.path as osp
 import torch
 from mmengine.config import Config
 
-from segplug.deploy.model_loading import build_segmentor
+from segplug.engine.inference.trained_model import build_for_inference
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEEPLABV3PLUS = ('configs/deeplabv3plus/'
@@ -21,7 +21,7 @@ def random_segmentor(config: str, seed: int = 0) -> torch.nn.Module:
     """The config's model with random weights and BN statistics (so that
     BN folding is checked too), in eval mode."""
     torch.manual_seed(seed)
-    model = build_segmentor(Config.fromfile(osp.join(REPO, config)))
+    model = build_for_inference(Config.fromfile(osp.join(REPO, config)))
     for module in model.modules():
         if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
             module.running_mean.uniform_(-0.5, 0.5)

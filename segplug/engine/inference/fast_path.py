@@ -24,6 +24,7 @@ from mmengine.logging import print_log
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ..config_types import is_detection
 from ..errors import ConfigError
 
 # The probe's image side: large enough for every pooling grid of the parts
@@ -122,7 +123,7 @@ def fast_from_config(cfg, switch: bool = False) -> Dict[str, object]:
     set; {} for the fp32 path. An mmdet config is refused: its detectors
     have no ``encode_decode`` to put under autocast."""
     options = fast_options(True if switch else cfg.get('fast_inference'))
-    if options and cfg.get('default_scope') == 'mmdet':
+    if options and is_detection(cfg):
         raise ConfigError('--fast (fast_inference) is for segmentation '
                           'configs; this is an mmdet config')
     return options

@@ -3,6 +3,7 @@ config without pretrained initialisation, with a checkpoint that fits."""
 import copy
 import importlib
 import os.path as osp
+from typing import Tuple
 
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -11,18 +12,31 @@ from torch import nn
 
 from ..checkpoints.fit import (describe_fit, fitting_part, measure_fit,
                                weights_of)
+from ..config_types import config_scope
 from ..device import sync_bn_to_bn
 from ..errors import CheckpointError
 
 
-def build_for_inference(cfg: Config,
-                        scope: str = 'mmseg',
-                        device: str = 'cpu') -> nn.Module:
+def load_trained_model(cfg: Config,
+                       checkpoint: str,
+                       device: str = 'cpu') -> Tuple[nn.Module, dict]:
+    """The one way segplug loads a trained model (the commands, the Python
+    API, export, analysis): :func:`build_for_inference`, then
+    :func:`load_trained_weights`.
+
+    Returns:
+        tuple: the model, in eval mode on ``device``, and the checkpoint
+        (its ``meta`` holds the dataset's classes).
+    """
+    model = build_for_inference(cfg, device)
+    return model, load_trained_weights(model, checkpoint)
+
+
+def build_for_inference(cfg: Config, device: str = 'cpu') -> nn.Module:
     """The model of ``cfg`` in eval mode on ``device``: no pretrained
     weights are fetched (the checkpoint brings them), no training losses
-    are set up, and SyncBN is BN (one process). ``scope`` is the registry
-    used when the config names no ``default_scope``."""
-    scope = cfg.get('default_scope', scope)
+    are set up, and SyncBN is BN (one process)."""
+    scope = config_scope(cfg)
     init_default_scope(scope)
     registry = importlib.import_module(f'{scope}.registry').MODELS
     model_cfg = copy.deepcopy(cfg.model)
