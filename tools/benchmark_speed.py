@@ -59,7 +59,7 @@ from segplug.benchmarking.benchmark import forward_flops, matmul_peak
 from segplug.benchmarking.mmseg_pairs import (NUM_CLASSES, PAIRS, build_pair,
                                               build_shapes_model, forward_step,
                                               train_step)
-from segplug.engine.inference.fast_path import make_fast
+from segplug.engine.inference.fast_path import FastOptions, make_fast
 
 MAX_DIFF = 1e-4
 SHAPES = 'shapes'
@@ -104,14 +104,17 @@ def forward_paths(ours, theirs, x, args, workdir, name):
     """{path: eval model or onnxruntime step} for the forward table."""
     paths = {} if theirs is None else {'mmseg fp32': theirs.eval()}
     paths['segplug fp32'] = ours.eval()
+    # (options, the model's channels_last: its own setting, or on)
     options = {
-        'fast': {},
-        'fold+bf16': dict(bf16=True),
-        'fold+bf16+channels-last': dict(bf16=True, channels_last=True)
+        'fast': (FastOptions(), None),
+        'fold+bf16': (FastOptions(bf16=True), None),
+        'fold+bf16+channels-last': (FastOptions(bf16=True), True)
     }
-    for path, kwargs in options.items():
+    for path, (fast, channels_last) in options.items():
         model = copy.deepcopy(ours).eval()
-        print(f'{name} {path}: {make_fast(model, **kwargs)}')
+        if channels_last:
+            model.channels_last = True
+        print(f'{name} {path}: {make_fast(model, fast)}')
         paths[path] = model
     if args.compile:
         paths['fast+torch.compile'] = compiled_model(ours, x, name)
@@ -144,7 +147,7 @@ def compiled_model(ours, x, name):
     import torch._inductor.config as inductor
     inductor.freezing = True
     model = copy.deepcopy(ours).eval()
-    make_fast(model, bf16=False)
+    make_fast(model, FastOptions(bf16=False))
     compiled = _Compiled(model).eval()
     start = time.perf_counter()
     forward_step(compiled, x)()

@@ -65,7 +65,8 @@ class PytorchSegmenter(Segmenter):
         self.pipeline = Compose(test_pipeline_cfg(cfg))
         options = (
             fast_from_config(cfg) if fast is None else fast_options(fast))
-        self.fast = make_fast(self.model, **options) if options else None
+        self.fast = (None if options is None else make_fast(
+            self.model, options))
 
     @property
     def postprocessor(self):

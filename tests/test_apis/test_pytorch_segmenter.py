@@ -137,8 +137,11 @@ def test_fast_path_from_the_argument_and_the_config(checkpoint, images):
     for a, b in zip(folded.predict(images[:2], with_probs=True), ref):
         np.testing.assert_allclose(a.probs, b.probs, atol=1e-4)
     cfg = Config.fromfile(CONFIG)
-    cfg.fast_inference = dict(bf16=False, channels_last=True)
-    assert 'channels-last' in PytorchSegmenter(cfg, checkpoint).fast
+    cfg.fast_inference = dict(bf16=False)
+    # the layout is the model's own setting (the demo config's: NHWC)
+    assert PytorchSegmenter(cfg, checkpoint).fast.endswith('channels-last')
+    cfg.model.channels_last = False
+    assert PytorchSegmenter(cfg, checkpoint).fast.endswith('contiguous')
     assert PytorchSegmenter(cfg, checkpoint, fast=False).fast is None
     cfg.fast_inference = dict(bf16='maybe')
     with pytest.raises(ConfigError, match='fast_inference.bf16: expected'):

@@ -243,7 +243,7 @@ def test_fast_path_says_what_it_applied(run_tool_in_process, checkpoint,
     printed = capsys.readouterr().out
     applied = re.search(
         r'^fast inference: [1-9]\d* BN folded, (bf16|fp32), '
-        'contiguous$', printed, re.M)
+        '(channels-last|contiguous)$', printed, re.M)
     assert applied, printed
     labels = np.array(
         Image.open(osp.join(out, 'labels',

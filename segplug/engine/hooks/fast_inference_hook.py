@@ -4,7 +4,7 @@ adds to the run."""
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
-from ..inference.fast_path import fast_options, make_fast
+from ..inference.fast_path import FastOptions, make_fast
 
 
 @HOOKS.register_module()
@@ -16,14 +16,14 @@ class FastInferenceHook(Hook):
     freeze the statistics the next training iteration updates.
 
     Args:
-        fold_bn, bf16, channels_last: see ``make_fast``.
+        fold_bn, bf16: see :class:`~segplug.engine.inference.fast_path.
+            FastOptions`, which checks them.
     """
     priority = 'LOWEST'
 
-    def __init__(self, fold_bn=True, bf16='auto', channels_last=False):
-        self.options = fast_options(
-            dict(fold_bn=fold_bn, bf16=bf16, channels_last=channels_last))
+    def __init__(self, fold_bn=True, bf16='auto'):
+        self.options = FastOptions(fold_bn=fold_bn, bf16=bf16)
 
     def before_test_epoch(self, runner) -> None:
         runner.model.eval()
-        runner.logger.info(make_fast(runner.model, **self.options))
+        runner.logger.info(make_fast(runner.model, self.options))

@@ -17,7 +17,8 @@ cannot see is slower, never wrong.
 """
 import time
 import types
-from typing import Dict, List, Optional, Tuple
+from dataclasses import asdict, dataclass
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 from mmengine.logging import print_log
@@ -33,7 +34,7 @@ PROBE_SIZE = 128
 # A folded network differs from the unfolded one by fp32 rounding only.
 FOLD_RTOL = 1e-3
 
-FAST_KEYS = ('fold_bn', 'bf16', 'channels_last')
+FAST_KEYS = ('fold_bn', 'bf16')
 # bf16 must beat fp32 by this much on a matrix multiply to be used by 'auto'
 MIN_BF16_SPEEDUP = 1.2
 
@@ -94,14 +95,44 @@ def bf16_pays(device: torch.device) -> Tuple[bool, str]:
     return True, ''
 
 
-def fast_options(value) -> Dict[str, object]:
-    """The config key ``fast_inference`` as options: True for the defaults
-    (fold BN, bf16 where native, contiguous layout), False for none, or a
-    dict of :data:`FAST_KEYS`."""
+@dataclass(frozen=True)
+class FastOptions:
+    """The fast path's options, checked once, here: what ``--fast``, the
+    config key ``fast_inference``, ``PytorchSegmenter(fast=...)`` and
+    :class:`FastInferenceHook` hand to :func:`make_fast`.
+
+    Args:
+        fold_bn (bool): fold BN into the convolutions before it.
+        bf16 (bool | str): run the network under bf16 autocast: 'auto'
+            where the device has native bf16 that multiplies faster than
+            fp32 (:func:`bf16_pays`; fp32 elsewhere, said once), True
+            always, False never.
+
+    The memory layout is the model's own (``SegplugEncoderDecoder``'s
+    ``channels_last``), the one setting for training and inference.
+    """
+    fold_bn: bool = True
+    bf16: Union[bool, str] = 'auto'
+
+    def __post_init__(self):
+        if not isinstance(self.fold_bn, bool):
+            raise ConfigError('fast_inference.fold_bn: expected True or '
+                              f'False, got {self.fold_bn!r}')
+        if self.bf16 not in (True, False, 'auto'):
+            raise ConfigError("fast_inference.bf16: expected True, False or "
+                              f"'auto', got {self.bf16!r}")
+
+
+def fast_options(value) -> Optional[FastOptions]:
+    """The config key ``fast_inference`` (or ``fast=``) as options: True
+    for the defaults, False or None for the fp32 path (None), a dict of
+    :data:`FAST_KEYS`, or options already made."""
+    if isinstance(value, FastOptions):
+        return value
     if value is True:
         value = {}
     if value is False or value is None:
-        return {}
+        return None
     if not isinstance(value, dict):
         raise ConfigError('fast_inference: expected True, False or a dict '
                           f'of {", ".join(FAST_KEYS)}, got {value!r}')
@@ -109,21 +140,16 @@ def fast_options(value) -> Dict[str, object]:
     if unknown:
         raise ConfigError(f'fast_inference: unknown keys {unknown}; '
                           f'expected some of {", ".join(FAST_KEYS)}')
-    options = dict(fold_bn=True, bf16='auto', channels_last=False)
-    options.update(value)
-    if options['bf16'] not in (True, False, 'auto'):
-        raise ConfigError("fast_inference.bf16: expected True, False or "
-                          f"'auto', got {options['bf16']!r}")
-    return options
+    return FastOptions(**value)
 
 
-def fast_from_config(cfg, switch: bool = False) -> Dict[str, object]:
+def fast_from_config(cfg, switch: bool = False) -> Optional[FastOptions]:
     """The fast path's options for a run of ``cfg``: the config's
     ``fast_inference`` key, or the defaults when ``switch`` (``--fast``) is
-    set; {} for the fp32 path. An mmdet config is refused: its detectors
+    set; None for the fp32 path. An mmdet config is refused: its detectors
     have no ``encode_decode`` to put under autocast."""
     options = fast_options(True if switch else cfg.get('fast_inference'))
-    if options and is_detection(cfg):
+    if options is not None and is_detection(cfg):
         raise ConfigError('--fast (fast_inference) is for segmentation '
                           'configs; this is an mmdet config')
     return options
@@ -133,12 +159,12 @@ def add_fast_inference_hook(cfg, switch: bool = False) -> bool:
     """Add :class:`FastInferenceHook` to ``cfg``'s custom hooks when
     :func:`fast_from_config` gives options; whether it did."""
     options = fast_from_config(cfg, switch)
-    if options:
+    if options is not None:
         cfg.custom_hooks = [
             *(cfg.get('custom_hooks') or []),
-            dict(type='FastInferenceHook', **options)
+            dict(type='FastInferenceHook', **asdict(options))
         ]
-    return bool(options)
+    return options is not None
 
 
 def _segmentor(model: nn.Module) -> nn.Module:
@@ -281,7 +307,7 @@ def fold_batch_norms(model: nn.Module) -> int:
 
 def _fast_encode_decode(self, inputs, batch_img_metas):
     fast = self._segplug_fast
-    if fast['channels_last']:
+    if getattr(self, 'channels_last', False):
         inputs = inputs.contiguous(memory_format=torch.channels_last)
     with torch.autocast(
             device_type=inputs.device.type,
@@ -291,30 +317,23 @@ def _fast_encode_decode(self, inputs, batch_img_metas):
     return logits.float()
 
 
-def make_fast(model: nn.Module,
-              fold_bn: bool = True,
-              bf16='auto',
-              channels_last: bool = False) -> str:
+def make_fast(model: nn.Module, options: Optional[FastOptions] = None) -> str:
     """Put ``model`` (a segmentor, or a TTA/DDP wrapper of one, in eval
-    mode, weights loaded) on the fast inference path, in place.
-
-    Args:
-        fold_bn: fold BN into the convolutions before it.
-        bf16: run the network under bf16 autocast: 'auto' where the device
-            has native bf16 that multiplies faster than fp32
-            (:func:`bf16_pays`; fp32 elsewhere, said once), True always.
-        channels_last: channels-last weights and inputs.
+    mode, weights loaded) on the fast inference path, in place, with
+    ``options`` (the defaults if None). A channels-last segmentor gets
+    channels-last inputs.
 
     Returns:
         str: what was applied, one line.
     """
+    options = options or FastOptions()
     segmentor = _segmentor(model)
     if segmentor.training:
         raise ConfigError('fast inference folds BN statistics: the model '
                           'must be in eval mode')
     device = next(segmentor.parameters()).device
-    folded = fold_batch_norms(segmentor) if fold_bn else 0
-    if bf16 == 'auto':
+    folded = fold_batch_norms(segmentor) if options.fold_bn else 0
+    if options.bf16 == 'auto':
         use_bf16, why_not = bf16_pays(device)
         if not use_bf16:
             print_log(
@@ -322,15 +341,15 @@ def make_fast(model: nn.Module,
                 logger='current',
                 level=30)
     else:
-        use_bf16 = bool(bf16)
-    if channels_last:
+        use_bf16 = options.bf16
+    channels_last = getattr(segmentor, 'channels_last', False)
+    if channels_last:  # the folded convolutions' new weights too
         segmentor.to(memory_format=torch.channels_last)
     if getattr(segmentor, '_segplug_fast', None) is None:
         original = segmentor.encode_decode
     else:
         original = segmentor._segplug_fast['encode_decode']
-    segmentor._segplug_fast = dict(
-        encode_decode=original, bf16=use_bf16, channels_last=channels_last)
+    segmentor._segplug_fast = dict(encode_decode=original, bf16=use_bf16)
     segmentor.encode_decode = types.MethodType(_fast_encode_decode, segmentor)
     return (f'fast inference: {folded} BN folded, '
             f'{"bf16" if use_bf16 else "fp32"}, '

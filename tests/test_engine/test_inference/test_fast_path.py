@@ -10,7 +10,8 @@ from torch import nn
 
 import segplug.engine.inference.fast_path as fast
 from segplug.engine import ConfigError
-from segplug.engine.inference.fast_path import (add_fast_inference_hook,
+from segplug.engine.inference.fast_path import (FastOptions,
+                                                add_fast_inference_hook,
                                                 fast_options, fold_batch_norms,
                                                 make_fast)
 
@@ -106,14 +107,17 @@ def test_bf16_runs_the_network_in_bf16_and_hands_on_fp32():
     ref = model.encode_decode(x, None)
     seen = []
     body[0].register_forward_hook(lambda m, i, o: seen.append(o.dtype))
-    line = make_fast(model, bf16=True, channels_last=True)
+    # the layout is the model's own setting
+    model.channels_last = True
+    line = make_fast(model, FastOptions(bf16=True))
     assert line == ('fast inference: 1 BN folded, bf16, channels-last')
+    assert body[0].weight.is_contiguous(memory_format=torch.channels_last)
     seen.clear()
     out = model.encode_decode(x, None)
     assert seen == [torch.bfloat16] and out.dtype == torch.float32
     torch.testing.assert_close(out, ref, rtol=0.05, atol=0.05)
     # applied twice: still one autocast around the original forward
-    make_fast(model, fold_bn=False, bf16=False)
+    make_fast(model, FastOptions(fold_bn=False, bf16=False))
     seen.clear()
     torch.testing.assert_close(model.encode_decode(x, None), ref)
     assert seen == [torch.float32]
@@ -142,8 +146,8 @@ def test_the_segmentor_is_found_inside_a_wrapper():
     inner = _Segmentor(nn.Sequential(nn.Conv2d(3, 2, 1), nn.BatchNorm2d(2)))
     wrapper = nn.Module()
     wrapper.module = _randomise_bn(inner)
-    assert make_fast(
-        wrapper.eval(), bf16=False).startswith('fast inference: 1 BN folded')
+    assert make_fast(wrapper.eval(), FastOptions(bf16=False)).startswith(
+        'fast inference: 1 BN folded, fp32, contiguous')
     assert fast.fast_applied(wrapper)['bf16'] is False
 
 
@@ -160,6 +164,8 @@ def test_models_it_cannot_take_are_refused(model, match):
     ('yes', 'expected True, False or a dict'),
     (dict(fold=True), r"unknown keys \['fold'\]"),
     (dict(bf16='sometimes'), 'fast_inference.bf16: expected'),
+    (dict(fold_bn='no'), 'fast_inference.fold_bn: expected'),
+    (dict(channels_last=True), r"unknown keys \['channels_last'\]"),
 ])
 def test_bad_options_are_named(value, match):
     with pytest.raises(ConfigError, match=match):
@@ -167,20 +173,17 @@ def test_bad_options_are_named(value, match):
 
 
 def test_options_from_the_switch_and_the_config():
-    assert fast_options(False) == {} and fast_options(None) == {}
-    assert fast_options(dict(bf16=False)) == dict(
-        fold_bn=True, bf16=False, channels_last=False)
+    assert fast_options(False) is None and fast_options(None) is None
+    assert fast_options(dict(bf16=False)) == FastOptions(
+        fold_bn=True, bf16=False)
     cfg = Config(dict(custom_hooks=[dict(type='X')]))
     assert not add_fast_inference_hook(cfg)
     assert add_fast_inference_hook(cfg, switch=True)
     assert cfg.custom_hooks[-1] == dict(
-        type='FastInferenceHook',
-        fold_bn=True,
-        bf16='auto',
-        channels_last=False)
-    cfg = Config(dict(fast_inference=dict(channels_last=True)))
+        type='FastInferenceHook', fold_bn=True, bf16='auto')
+    cfg = Config(dict(fast_inference=dict(fold_bn=False)))
     assert add_fast_inference_hook(cfg)
-    assert cfg.custom_hooks[0]['channels_last'] is True
+    assert cfg.custom_hooks[0]['fold_bn'] is False
     with pytest.raises(ConfigError, match='this is an mmdet config'):
         add_fast_inference_hook(Config(dict(default_scope='mmdet')), True)
 
@@ -198,5 +201,6 @@ def test_a_network_the_probe_cannot_run_is_left_unfolded():
         _randomise_bn(nn.Sequential(nn.Conv2d(3, 2, 1),
                                     nn.BatchNorm2d(2)))).eval()
     assert make_fast(
-        model, bf16=False).startswith('fast inference: 0 BN folded')
+        model,
+        FastOptions(bf16=False)).startswith('fast inference: 0 BN folded')
     assert isinstance(model.body[1], nn.BatchNorm2d)
