@@ -27,8 +27,8 @@ import sys
 import numpy as np
 import torch
 
-from segplug.benchmarking import device_name, interleaved
-from segplug.benchmarking.inputs import noisy_probs, sample_photo
+from segplug.benchmarking import (device_name, interleaved, noisy_probs,
+                                  sample_photo)
 from segplug.models.postprocessors import dense_crf
 
 LARGEFOV = dict(

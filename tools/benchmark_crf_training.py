@@ -29,9 +29,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
-from segplug.benchmarking import interleaved, print_table, run_conditions
-from segplug.benchmarking.inputs import noisy_probs, sample_photo
-from segplug.benchmarking.mmseg_pairs import train_step
+from segplug.benchmarking import (interleaved, noisy_probs, print_table,
+                                  run_conditions, sample_photo, train_step)
 from segplug.models.postprocessors import CRFAsRNN, dense_crf
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))

@@ -25,8 +25,8 @@ import numpy as np
 import torch
 from mmengine.registry import init_default_scope
 
-from segplug.benchmarking import interleaved, print_table, run_conditions
-from segplug.benchmarking.mmseg_pairs import PAIRS, build_pair, forward_step
+from segplug.benchmarking import (PAIRS, build_pair, forward_step, interleaved,
+                                  print_table, run_conditions)
 from segplug.deploy import SegmentorGraph, export_onnx
 
 MAX_DIFF = 1e-3

@@ -54,12 +54,11 @@ import tempfile
 import torch
 from mmengine.registry import init_default_scope
 
-from segplug.benchmarking import interleaved, run_conditions
-from segplug.benchmarking.benchmark import forward_flops, matmul_peak
-from segplug.benchmarking.mmseg_pairs import (NUM_CLASSES, PAIRS, build_pair,
-                                              build_shapes_model, forward_step,
-                                              train_step)
-from segplug.engine.inference.fast_path import FastOptions, make_fast
+from segplug.benchmarking import (NUM_CLASSES, PAIRS, build_pair,
+                                  build_shapes_model, forward_flops,
+                                  forward_step, interleaved, matmul_peak,
+                                  run_conditions, train_step)
+from segplug.engine import FastOptions, make_fast
 
 MAX_DIFF = 1e-4
 SHAPES = 'shapes'
@@ -171,7 +170,7 @@ def onnx_model(ours, args, workdir, name):
 
 
 def _ort_step(path, x, threads):
-    from segplug.deploy.parity import ort_session
+    from segplug.deploy import ort_session
     session = ort_session(path, threads)
     feed = {'input': x.cpu().numpy()}
     return lambda: torch.from_numpy(session.run(None, feed)[0])

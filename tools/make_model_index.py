@@ -11,7 +11,7 @@ import os
 import os.path as osp
 import sys
 
-from segplug.recipes.model_index import build_model_index
+from segplug.recipes import build_model_index
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 

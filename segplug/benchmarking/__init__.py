@@ -1,10 +1,15 @@
 """The benchmark tools' harness (``tools/benchmark_*.py``): interleaved
-timing, peak memory, tables, the mmseg model pairs; ``import segplug``
-does not import this package."""
-from .benchmark import (PeakMemory, device_name, interleaved, measure,
-                        print_table, run_conditions)
+timing, peak memory, tables, sample inputs, the mmseg model pairs;
+``import segplug`` does not import this package."""
+from .benchmark import (PeakMemory, device_name, forward_flops, interleaved,
+                        matmul_peak, measure, print_table, run_conditions)
+from .inputs import noisy_probs, sample_photo
+from .mmseg_pairs import (NUM_CLASSES, PAIRS, build_pair, build_shapes_model,
+                          forward_step, train_step)
 
 __all__ = [
-    'PeakMemory', 'device_name', 'interleaved', 'measure', 'print_table',
-    'run_conditions'
+    'NUM_CLASSES', 'PAIRS', 'PeakMemory', 'build_pair', 'build_shapes_model',
+    'device_name', 'forward_flops', 'forward_step', 'interleaved',
+    'matmul_peak', 'measure', 'noisy_probs', 'print_table', 'run_conditions',
+    'sample_photo', 'train_step'
 ]

@@ -17,9 +17,8 @@ import cv2
 from mmengine.registry import init_default_scope
 
 from segplug.cli.arguments import add_cfg_options
-from segplug.engine import (ConfigError, check_data, load_config,
+from segplug.engine import (ConfigError, check_data, config_scope, load_config,
                             user_errors_exit)
-from segplug.engine.config_types import config_scope
 
 
 def parse_args(argv=None):

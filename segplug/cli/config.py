@@ -14,8 +14,7 @@ import os
 import os.path as osp
 import sys
 
-from segplug.recipes import config_root, resolve_config
-from segplug.recipes.locations import ConfigNotFoundError
+from segplug.recipes import ConfigNotFoundError, config_root, resolve_config
 
 
 def _base_strings(text: str):

@@ -7,10 +7,9 @@ the per-class IoU and accuracy.
 """
 import argparse
 
-from segplug.analysis import (normalize_rows, per_class_table,
-                              plot_confusion_matrix)
-from segplug.analysis.evaluation_run import (build_segmentor, count_confusion,
-                                             require_mmseg)
+from segplug.analysis import (build_segmentor, count_confusion, normalize_rows,
+                              per_class_table, plot_confusion_matrix,
+                              require_mmseg)
 from segplug.cli.arguments import add_cfg_options
 from segplug.engine import check_data, load_config, user_errors_exit
 

@@ -12,12 +12,8 @@ import os.path as osp
 import shutil
 
 from segplug.cli.arguments import add_cfg_options
-from segplug.data_preparation.colour_labels import convert_colour_label
-from segplug.engine import (ConfigError, leaf_dataset_cfgs, load_config,
-                            user_errors_exit)
-from segplug.engine.checks.data.file_facts import file_facts
-from segplug.engine.checks.data.file_inspection import LABEL
-from segplug.engine.checks.data.sample_list import label_rules, leaf_samples
+from segplug.data_preparation import convert_colour_label
+from segplug.engine import find_colour_labels, load_config, user_errors_exit
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -34,36 +30,12 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def colour_labels(cfg):
-    """(label path, palette) of every colour label the loaders read."""
-    found = {}
-    for loader in LOADERS:
-        if not cfg.get(loader):
-            continue
-        for ds in leaf_dataset_cfgs(cfg[loader]['dataset']):
-            leaf = leaf_samples(loader, ds, cfg.get('default_scope'))
-            if leaf is None or not leaf.labels:
-                continue
-            paths = [p for kind, p in leaf.files() if kind == LABEL]
-            facts, _ = file_facts([(LABEL, p) for p in paths], leaf.folder)
-            for path in paths:
-                if facts[(LABEL, path)].get('colour'):
-                    if not leaf.palette:
-                        raise ConfigError(
-                            f'{loader}: {path} is a colour label but the '
-                            'dataset has no palette to map it by')
-                    found[path] = leaf.palette
-    return found
-
-
 def main(argv=None):
     args = parse_args(argv)
     with user_errors_exit():
         cfg = load_config(
             args.config, cfg_options=args.cfg_options, work_dir=args.work_dir)
-        labels = colour_labels(cfg)
-        rules = label_rules(cfg)
-        ignore = rules.ignore_index if rules else 255
+        labels, ignore = find_colour_labels(cfg, LOADERS)
         backup = args.backup_dir or osp.join(cfg.work_dir, 'colour_labels')
         unknown = {}
         for path, palette in labels.items():

@@ -58,11 +58,11 @@ def export(args) -> None:
     import onnx
 
     import segplug  # noqa: F401  registers the parts, the checkpoint list
-    from segplug.deploy import (SegmentorGraph, build_sidecar,
+    from segplug.deploy import (SegmentorGraph, build_sidecar, check_semantic,
+                                compare_at_other_size,
                                 compare_with_onnxruntime, export_onnx,
-                                load_segmentor, preprocess, sidecar_path)
-    from segplug.deploy.model_loading import check_semantic
-    from segplug.deploy.parity import compare_at_other_size, sample_image
+                                load_segmentor, preprocess, sample_image,
+                                sidecar_path)
     cfg = load_config(args.config, cfg_options=args.cfg_options)
     check_semantic(cfg)
     pre = cfg.model.get('data_preprocessor') or {}

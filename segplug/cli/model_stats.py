@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from torch import nn
 
-from segplug.engine.config_types import config_scope
+from segplug.engine import config_scope
 from segplug.recipes import resolve_config
 
 

@@ -17,8 +17,8 @@ from typing import Any, List, Tuple
 import numpy as np
 import torch
 
-from segplug.engine import CheckpointError, load_from_local, user_errors_exit
-from segplug.engine.checkpoints.atomic import replace_atomically, temp_name
+from segplug.engine import (CheckpointError, load_from_local,
+                            replace_atomically, temp_name, user_errors_exit)
 
 KEPT = ('state_dict', 'meta')
 

@@ -8,9 +8,8 @@ import sys
 from mmengine.config import Config
 
 from segplug.cli.arguments import add_cfg_options
-from segplug.engine import ConfigError, load_config, run, user_errors_exit
-from segplug.engine.config_types import is_detection, type_name
-from segplug.engine.inference.fast_path import add_fast_inference_hook
+from segplug.engine import (ConfigError, add_fast_inference_hook, is_detection,
+                            load_config, run, type_name, user_errors_exit)
 
 
 def parse_args(argv=None):

@@ -1,16 +1,18 @@
 """Exporting segplug's semantic segmentors to ONNX and running them with
 onnxruntime; ``import segplug`` does not import this package."""
 from .export_onnx import ExportError, export_onnx
-from .model_loading import load_segmentor
+from .model_loading import check_semantic, load_segmentor
 from .onnx_segmenter import OnnxSegmenter
-from .parity import Parity, compare_with_onnxruntime
+from .parity import (Parity, compare_at_other_size, compare_with_onnxruntime,
+                     ort_session, sample_image)
 from .preprocess import preprocess, resize_logits
 from .segmentor_graph import SegmentorGraph
 from .sidecar import build_sidecar, read_sidecar, sidecar_path
 
 __all__ = [
     'ExportError', 'OnnxSegmenter', 'Parity', 'SegmentorGraph',
-    'build_sidecar', 'compare_with_onnxruntime', 'export_onnx',
-    'load_segmentor', 'preprocess', 'read_sidecar', 'resize_logits',
+    'build_sidecar', 'check_semantic', 'compare_at_other_size',
+    'compare_with_onnxruntime', 'export_onnx', 'load_segmentor', 'ort_session',
+    'preprocess', 'read_sidecar', 'resize_logits', 'sample_image',
     'sidecar_path'
 ]
