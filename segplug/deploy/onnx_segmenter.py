@@ -22,6 +22,8 @@ def sidecar_postprocessor(cfg: Optional[dict],
     none)."""
     cfg = dict(cfg or {})
     kind = cfg.pop('type', 'DenseCRF')
+    if 'test_iters' in cfg:  # CRFAsRNN's name for num_iters in segplug 0.1
+        cfg['num_iters'] = cfg.pop('test_iters')
     if kind != 'CRFAsRNN':
         return partial(dense_crf, **cfg)
     from mmseg.registry import MODELS

@@ -13,7 +13,7 @@ from segplug.models.postprocessors import CRFAsRNN, dense_crf
 CRF = dict(
     type='CRFAsRNN',
     num_classes=3,
-    test_iters=4,
+    num_iters=4,
     bi_xy_std=10.,
     bi_rgb_std=20.,
     pos_xy_std=1.)

@@ -71,9 +71,9 @@ MODEL_TABLE = {
                                      torch.randint(0, 256,
                                                    (9, 11, 3))), (3, 9, 11)),
     'CRFAsRNN': (dict(num_classes=3,
-                      test_iters=2), (torch.rand(3, 9, 11).softmax(0),
-                                      torch.randint(0, 256,
-                                                    (9, 11, 3))), (3, 9, 11)),
+                      num_iters=2), (torch.rand(3, 9, 11).softmax(0),
+                                     torch.randint(0, 256,
+                                                   (9, 11, 3))), (3, 9, 11)),
 }
 TRANSFORM_TABLE = {
     'ElasticDeformation': dict(prob=1.0, sigma=3.),

@@ -6,8 +6,11 @@ import torch
 from mmseg.registry import MODELS
 from torch import Tensor, nn
 
-from .dense_crf import check_crf_args, check_crf_inputs
+from .crf_settings import CRFSettings
+from .dense_crf import check_crf_inputs
 from .mean_field import CRFKernels, crf_unary, mean_field
+
+_D = CRFSettings  # the shared defaults, read as class attributes
 
 
 @MODELS.register_module()
@@ -21,7 +24,7 @@ class CRFAsRNN(nn.Module):
     ``train_iters`` mean-field iterations against the un-normalised input
     image and computes the decode head's loss on the refined scores. At
     test it refines the softmax of the logits at the original resolution
-    against the original image with ``test_iters`` iterations, as
+    against the original image with ``num_iters`` iterations, as
     :class:`DenseCRF` does.
 
     Learned: the two kernel weights (w1, w2) and the label compatibility
@@ -33,7 +36,8 @@ class CRFAsRNN(nn.Module):
     Args:
         num_classes (int): the decode head's classes (2 or more).
         train_iters (int): mean-field iterations in training. Default 5.
-        test_iters (int): iterations at test. Default 10.
+        num_iters (int): iterations at test, as :class:`DenseCRF`'s.
+            Default 10.
         bi_weight (float): initial w1. Default 4.
         bi_xy_std (float): theta_alpha in pixels. Default 121.
         bi_rgb_std (float): theta_beta in intensity levels. Default 5.
@@ -41,6 +45,9 @@ class CRFAsRNN(nn.Module):
         pos_xy_std (float): theta_gamma in pixels. Default 3.
         min_prob (float): probabilities are clamped to at least this before
             the log. Default 1e-5.
+        normalization (str): 'symmetric', as :class:`DenseCRF`, or 'row',
+            as the CRF-as-RNN authors' code (see
+            :class:`~.crf_settings.CRFSettings`). Default 'symmetric'.
         raw_loss_weight (float): weight of the decode head's loss on the
             raw (unrefined) logits, added to the loss on the refined ones;
             0 leaves it out. Default 0.
@@ -48,7 +55,9 @@ class CRFAsRNN(nn.Module):
             instead of keeping its messages (less memory, one more forward
             of the filters). Default False.
 
-    The defaults are DeepLab v1 LargeFOV's CRF and CRF-as-RNN's iterations.
+    The defaults are DeepLab v1 LargeFOV's CRF
+    (:class:`~.crf_settings.CRFSettings`, which checks them) and
+    CRF-as-RNN's training iterations.
     """
     # the segmentor runs it in training as well as after prediction
     trains_with_network = True
@@ -56,13 +65,14 @@ class CRFAsRNN(nn.Module):
     def __init__(self,
                  num_classes: int,
                  train_iters: int = 5,
-                 test_iters: int = 10,
-                 bi_weight: float = 4.0,
-                 bi_xy_std: float = 121.0,
-                 bi_rgb_std: float = 5.0,
-                 pos_weight: float = 3.0,
-                 pos_xy_std: float = 3.0,
-                 min_prob: float = 1e-5,
+                 num_iters: int = _D.num_iters,
+                 bi_weight: float = _D.bi_weight,
+                 bi_xy_std: float = _D.bi_xy_std,
+                 bi_rgb_std: float = _D.bi_rgb_std,
+                 pos_weight: float = _D.pos_weight,
+                 pos_xy_std: float = _D.pos_xy_std,
+                 min_prob: float = _D.min_prob,
+                 normalization: str = _D.normalization,
                  raw_loss_weight: float = 0.0,
                  recompute: bool = False):
         super().__init__()
@@ -70,26 +80,22 @@ class CRFAsRNN(nn.Module):
                 or num_classes < 2):
             raise ValueError('CRFAsRNN: num_classes: expected an int >= 2, '
                              f'got {num_classes!r}')
-        for name, iters in (('train_iters', train_iters), ('test_iters',
-                                                           test_iters)):
-            if (not isinstance(iters, int) or isinstance(iters, bool)
-                    or iters < 1):
-                raise ValueError(f'CRFAsRNN: {name}: expected an int >= 1, '
-                                 f'got {iters!r}')
-        check_crf_args(test_iters, bi_weight, bi_xy_std, bi_rgb_std,
-                       pos_weight, pos_xy_std)
+        if (not isinstance(train_iters, int) or isinstance(train_iters, bool)
+                or train_iters < 1):
+            raise ValueError('CRFAsRNN: train_iters: expected an int >= 1, '
+                             f'got {train_iters!r}')
+        settings = CRFSettings(num_iters, bi_weight, bi_xy_std, bi_rgb_std,
+                               pos_weight, pos_xy_std, min_prob, normalization)
         if (not isinstance(raw_loss_weight, (int, float))
                 or isinstance(raw_loss_weight, bool) or raw_loss_weight < 0):
             raise ValueError('CRFAsRNN: raw_loss_weight: expected a number '
                              f'>= 0, got {raw_loss_weight!r}')
-        if not 0 < min_prob < 1:
-            raise ValueError('CRFAsRNN: min_prob: expected a number in '
-                             f'(0, 1), got {min_prob!r}')
         self.num_classes = num_classes
-        self.train_iters, self.test_iters = train_iters, test_iters
+        self.train_iters, self.num_iters = train_iters, num_iters
         self.widths = dict(
             bi_xy_std=bi_xy_std, bi_rgb_std=bi_rgb_std, pos_xy_std=pos_xy_std)
         self.min_prob = min_prob
+        self.normalization = settings.normalization
         self.raw_loss_weight = float(raw_loss_weight)
         self.recompute = recompute
         self.bi_weight = nn.Parameter(torch.tensor(float(bi_weight)))
@@ -113,7 +119,12 @@ class CRFAsRNN(nn.Module):
         image = torch.as_tensor(image, device=log_probs.device)
         # mean-field in full precision under mixed-precision training too
         with torch.autocast(log_probs.device.type, enabled=False):
-            kernels = CRFKernels(image, c, dtype=dtype, **self.widths)
+            kernels = CRFKernels(
+                image,
+                c,
+                dtype=dtype,
+                normalization=self.normalization,
+                **self.widths)
             unary = crf_unary(
                 log_probs.to(dtype).reshape(c, -1).t().contiguous(),
                 self.min_prob)
@@ -133,18 +144,19 @@ class CRFAsRNN(nn.Module):
     def forward(self, probs: Tensor, image: Union[Tensor,
                                                   np.ndarray]) -> Tensor:
         """Test: probs (C, H, W) and image (H, W, 3) -> marginals (C, H, W)
-        after ``test_iters`` iterations, as :class:`DenseCRF`'s (no
+        after ``num_iters`` iterations, as :class:`DenseCRF`'s (no
         gradients; :meth:`refine` has them)."""
         image = torch.as_tensor(image, device=probs.device)
         check_crf_inputs(probs, image, 1e-3)
         log_probs = probs.clamp(min=self.min_prob).log()
-        return self.refine(log_probs, image, self.test_iters).softmax(0)
+        return self.refine(log_probs, image, self.num_iters).softmax(0)
 
     def extra_repr(self) -> str:
         return (f'num_classes={self.num_classes}, '
                 f'train_iters={self.train_iters}, '
-                f'test_iters={self.test_iters}, '
+                f'num_iters={self.num_iters}, '
                 f'bi_weight={self.bi_weight.item():.4g}, '
                 f'pos_weight={self.pos_weight.item():.4g}, ' +
                 ', '.join(f'{k}={v}' for k, v in self.widths.items()) +
-                f', raw_loss_weight={self.raw_loss_weight}')
+                f', normalization={self.normalization!r}, '
+                f'raw_loss_weight={self.raw_loss_weight}')

@@ -6,7 +6,8 @@ compatibility and two kernels: an appearance kernel over position and colour
 (weight ``bi_weight``, standard deviations ``bi_xy_std`` = theta_alpha and
 ``bi_rgb_std`` = theta_beta) and a smoothness kernel over position
 (``pos_weight``, ``pos_xy_std`` = theta_gamma). Both kernels are normalised
-symmetrically, as in the reference implementation.
+symmetrically, as in the reference implementation, or by rows, as the
+CRF-as-RNN authors' code (``normalization``).
 
 What is approximated:
 
@@ -19,7 +20,7 @@ What is approximated:
   lattice instead; the labels agree on >= 99% of pixels
   (tests/test_models/test_postprocessors/test_dense_crf_reference.py).
 """
-import math
+from dataclasses import asdict
 from typing import Union
 
 import numpy as np
@@ -27,30 +28,11 @@ import torch
 from mmseg.registry import MODELS
 from torch import Tensor, nn
 
+from .crf_settings import CRFSettings
 from .permutohedral import PermutohedralLattice
 from .smoothness_kernel import SmoothnessKernel
 
-
-def check_crf_args(num_iters, bi_weight, bi_xy_std, bi_rgb_std, pos_weight,
-                   pos_xy_std) -> None:
-    """Raise ``ValueError``/``TypeError`` on bad CRF settings."""
-    if (not isinstance(num_iters, int) or isinstance(num_iters, bool)
-            or num_iters < 0):
-        raise ValueError('dense_crf: num_iters: expected an int >= 0, got '
-                         f'{num_iters!r}')
-    for name, value, low in (('bi_weight', bi_weight,
-                              0), ('pos_weight', pos_weight,
-                                   0), ('bi_xy_std', bi_xy_std, None),
-                             ('bi_rgb_std', bi_rgb_std,
-                              None), ('pos_xy_std', pos_xy_std, None)):
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise TypeError(f'dense_crf: {name}: expected a number, got '
-                            f'{value!r}')
-        if (not math.isfinite(value) or value < 0
-                or (low is None and value <= 0)):
-            bound = '>= 0' if low == 0 else '> 0'
-            raise ValueError(f'dense_crf: {name}: expected a finite number '
-                             f'{bound}, got {value!r}')
+_D = CRFSettings  # the shared defaults, read as class attributes
 
 
 def check_crf_inputs(probs: Tensor, image: Tensor, sum_tol: float) -> None:
@@ -88,13 +70,14 @@ def check_crf_inputs(probs: Tensor, image: Tensor, sum_tol: float) -> None:
 
 def dense_crf(probs: Tensor,
               image: Union[Tensor, np.ndarray],
-              num_iters: int = 10,
-              bi_weight: float = 4.0,
-              bi_xy_std: float = 121.0,
-              bi_rgb_std: float = 5.0,
-              pos_weight: float = 3.0,
-              pos_xy_std: float = 3.0,
-              min_prob: float = 1e-5,
+              num_iters: int = _D.num_iters,
+              bi_weight: float = _D.bi_weight,
+              bi_xy_std: float = _D.bi_xy_std,
+              bi_rgb_std: float = _D.bi_rgb_std,
+              pos_weight: float = _D.pos_weight,
+              pos_xy_std: float = _D.pos_xy_std,
+              min_prob: float = _D.min_prob,
+              normalization: str = _D.normalization,
               sum_tol: float = 1e-3) -> Tensor:
     """Mean-field inference of the fully-connected CRF.
 
@@ -114,15 +97,18 @@ def dense_crf(probs: Tensor,
         pos_xy_std (float): theta_gamma in pixels. Default: 3.
         min_prob (float): probabilities are clamped to at least this before
             the unary -log(p) is taken. Default: 1e-5.
+        normalization (str): 'symmetric' or 'row' (see
+            :class:`~.crf_settings.CRFSettings`). Default: 'symmetric'.
         sum_tol (float): tolerance of the sum-to-one check. Default: 1e-3.
 
-    The defaults are DeepLab v1 LargeFOV's on PASCAL VOC.
+    The defaults are DeepLab v1 LargeFOV's on PASCAL VOC
+    (:class:`~.crf_settings.CRFSettings`, which checks them).
 
     Returns:
         Tensor: the mean-field marginals Q (C, H, W), on ``probs``' device.
     """
-    check_crf_args(num_iters, bi_weight, bi_xy_std, bi_rgb_std, pos_weight,
-                   pos_xy_std)
+    CRFSettings(num_iters, bi_weight, bi_xy_std, bi_rgb_std, pos_weight,
+                pos_xy_std, min_prob, normalization)
     image = torch.as_tensor(image, device=probs.device)
     check_crf_inputs(probs, image, sum_tol)
     c, h, w = probs.shape
@@ -143,15 +129,15 @@ def dense_crf(probs: Tensor,
         [torch.stack([xs, ys], -1) / bi_xy_std,
          image.float() / bi_rgb_std], -1).view(-1, 5)
     appearance = PermutohedralLattice(features)
-    appearance.normalize_(bi_weight)
-    smooth = SmoothnessKernel(h, w, c, pos_xy_std, device)
-    pos_scale = pos_weight * smooth.norm
+    appearance.normalize_(bi_weight, normalization)
+    smooth = SmoothnessKernel(
+        h, w, c, pos_xy_std, device, normalization=normalization)
     energy = torch.empty_like(q)
     for _ in range(num_iters):
         # Potts: each label is pulled by the kernel-weighted mass of the
         # same label around it (compatibility -w [l = l'], as the reference)
         appearance.filter(q, out=energy, add=unary)
-        smooth.add_to(energy, q, pos_scale)
+        smooth.add_to(energy, q, pos_weight)
         # torch.softmax into the existing buffer (its out= form)
         torch._softmax(energy, 1, False, out=q)
     return q.t().reshape(c, h, w)
@@ -169,24 +155,18 @@ class DenseCRF(nn.Module):
     """
 
     def __init__(self,
-                 num_iters: int = 10,
-                 bi_weight: float = 4.0,
-                 bi_xy_std: float = 121.0,
-                 bi_rgb_std: float = 5.0,
-                 pos_weight: float = 3.0,
-                 pos_xy_std: float = 3.0,
-                 min_prob: float = 1e-5):
+                 num_iters: int = _D.num_iters,
+                 bi_weight: float = _D.bi_weight,
+                 bi_xy_std: float = _D.bi_xy_std,
+                 bi_rgb_std: float = _D.bi_rgb_std,
+                 pos_weight: float = _D.pos_weight,
+                 pos_xy_std: float = _D.pos_xy_std,
+                 min_prob: float = _D.min_prob,
+                 normalization: str = _D.normalization):
         super().__init__()
-        check_crf_args(num_iters, bi_weight, bi_xy_std, bi_rgb_std, pos_weight,
-                       pos_xy_std)
-        self.cfg = dict(
-            num_iters=num_iters,
-            bi_weight=bi_weight,
-            bi_xy_std=bi_xy_std,
-            bi_rgb_std=bi_rgb_std,
-            pos_weight=pos_weight,
-            pos_xy_std=pos_xy_std,
-            min_prob=min_prob)
+        self.cfg = asdict(
+            CRFSettings(num_iters, bi_weight, bi_xy_std, bi_rgb_std,
+                        pos_weight, pos_xy_std, min_prob, normalization))
 
     @torch.no_grad()
     def forward(self, probs: Tensor, image: Union[Tensor,

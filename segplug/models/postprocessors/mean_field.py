@@ -13,7 +13,8 @@ transpose applied to the incoming gradient, and nothing of Q needs to be
 kept for them:
 
 - the smoothness kernel D G D (D the normalisation, G a symmetric Gaussian
-  with zero padding) is symmetric: its own transpose;
+  with zero padding) is symmetric: its own transpose; normalised by rows,
+  D^2 G, its transpose is G D^2;
 - the lattice filter D S^T B_d ... B_0 S D (splat S, axis blurs B_j, each
   symmetric) has the transpose D S^T B_0 ... B_d S D: the same filter with
   the blurs in the opposite order (:meth:`PermutohedralLattice.filter`
@@ -65,6 +66,8 @@ class CRFKernels:
             intensity levels.
         pos_xy_std (float): theta_gamma, smoothness kernel width in pixels.
         dtype (torch.dtype): what the filters compute in. Default float32.
+        normalization (str): 'symmetric' or 'row' (see
+            :class:`~.crf_settings.CRFSettings`). Default 'symmetric'.
     """
 
     def __init__(self,
@@ -73,7 +76,8 @@ class CRFKernels:
                  bi_xy_std: float,
                  bi_rgb_std: float,
                  pos_xy_std: float,
-                 dtype: torch.dtype = torch.float32):
+                 dtype: torch.dtype = torch.float32,
+                 normalization: str = 'symmetric'):
         h, w = image.shape[:2]
         device = image.device
         ys, xs = torch.meshgrid(
@@ -85,10 +89,10 @@ class CRFKernels:
             image.float() / bi_rgb_std
         ], -1).view(-1, 5)
         self.lattice = PermutohedralLattice(features)
-        self.lattice.normalize_()
+        self.lattice.normalize_(normalization=normalization)
         self.lattice.to_(dtype)
         self.smoothness_kernel = SmoothnessKernel(h, w, num_labels, pos_xy_std,
-                                                  device, dtype)
+                                                  device, dtype, normalization)
 
     def _lattice_forward(self, values: Tensor) -> Tensor:
         return self.lattice.filter(values)
@@ -101,10 +105,13 @@ class CRFKernels:
         return _LinearFilter.apply(q, self._lattice_forward,
                                    self._lattice_transpose)
 
+    def _smoothness_transpose(self, values: Tensor) -> Tensor:
+        return self.smoothness_kernel.apply(values, transpose=True)
+
     def smoothness(self, q: Tensor) -> Tensor:
         """The smoothness kernel's message (H*W, L)."""
-        apply = self.smoothness_kernel.apply
-        return _LinearFilter.apply(q, apply, apply)
+        return _LinearFilter.apply(q, self.smoothness_kernel.apply,
+                                   self._smoothness_transpose)
 
 
 def crf_unary(log_probs: Tensor, min_prob: float) -> Tensor:

@@ -294,15 +294,22 @@ class PermutohedralLattice:
                       for index, weight in self._blur]
         return self
 
-    def normalize_(self, weight: float = 1.0) -> Tensor:
+    def normalize_(self,
+                   weight: float = 1.0,
+                   normalization: str = 'symmetric') -> Tensor:
         """Make :meth:`filter` compute ``weight * D K D x`` with D =
         diag(1 / sqrt(K 1)), the symmetric normalisation of the dense CRF
-        code, by scaling the splat and slice weights in place (no cost per
-        filtering). Returns the diagonal of D as (N, 1)."""
+        code, or with ``normalization='row'`` ``weight * D^2 K x``, each
+        output divided by its row's sum (the CRF-as-RNN authors' code), by
+        scaling the slice (and, symmetric, splat) weights in place: no
+        cost per filtering. Returns the diagonal of D as (N, 1)."""
         norm = self.filter(self._slice_weight.new_ones(
             self.num_points, 1)).add_(1e-20).rsqrt_()
-        self._slice_weight.mul_(norm * weight)
-        self._splat_weight.mul_(norm.view(-1)[self._splat_index.long()])
+        if normalization == 'row':
+            self._slice_weight.mul_(norm.square() * weight)
+        else:
+            self._slice_weight.mul_(norm * weight)
+            self._splat_weight.mul_(norm.view(-1)[self._splat_index.long()])
         self._transposed = None
         return norm
 

@@ -1,5 +1,6 @@
 """The dense CRF's smoothness kernel: an exact, separable Gaussian over
-pixel positions, symmetrically normalised."""
+pixel positions, normalised symmetrically (D^-1/2 G D^-1/2) or by rows
+(D^-1 G), D = diag(G 1)."""
 import math
 
 import torch
@@ -20,9 +21,16 @@ _TILE_BYTES = 4 * 2**20
 
 
 class SmoothnessKernel:
-    """Symmetrically normalised separable Gaussian over (H, W) on values
-    laid out (H*W, C), filtered in tiles of rows. A symmetric kernel with
-    zero padding is a symmetric matrix: the filter is its own transpose."""
+    """Normalised separable Gaussian over (H, W) on values laid out
+    (H*W, C), filtered in tiles of rows. A symmetric kernel with zero
+    padding is a symmetric matrix: symmetrically normalised, the filter is
+    its own transpose; normalised by rows, its transpose divides before
+    filtering instead of after.
+
+    Args:
+        normalization (str): 'symmetric' or 'row' (see
+            :class:`~.crf_settings.CRFSettings`). Default 'symmetric'.
+    """
 
     def __init__(self,
                  height: int,
@@ -30,7 +38,8 @@ class SmoothnessKernel:
                  channels: int,
                  std: float,
                  device,
-                 dtype: torch.dtype = torch.float32):
+                 dtype: torch.dtype = torch.float32,
+                 normalization: str = 'symmetric'):
         ky, kx = (_gaussian_1d(height, std, device,
                                dtype), _gaussian_1d(width, std, device, dtype))
         self.size = (height, width)
@@ -47,36 +56,55 @@ class SmoothnessKernel:
             kx.new_ones(1, 1, width),
             kx.view(1, 1, -1),
             padding=self.radius[1]).view(1, -1)
-        self.norm = (mass_y * mass_x).add_(1e-20).rsqrt_().view(-1, 1)
+        norm = (mass_y * mass_x).add_(1e-20).rsqrt_().view(-1, 1)
+        self.norm = norm  # the diagonal of D^-1/2
+        # (N, 1) scales before and after the Gaussian; None for none
+        self.pre, self.post = ((None,
+                                norm.square()) if normalization == 'row' else
+                               (norm, norm))
         row_bytes = width * channels * ky.element_size()
         self.tile_rows = min(height,
                              max(4 * self.radius[0], _TILE_BYTES // row_bytes))
 
-    def add_to(self, out: Tensor, values: Tensor, weight: Tensor) -> None:
-        """``out += weight * G(norm * values)``; values and out (N, C),
-        weight (N, 1) (``pos_weight * norm`` for the normalised kernel)."""
+    def add_to(self, out: Tensor, values: Tensor, weight=1.0) -> None:
+        """``out += weight * K values`` with K the normalised kernel; values
+        and out (N, C), weight a number."""
+        self._filter_into(out, values, self.pre, self.post * weight)
+
+    def _filter_into(self, out: Tensor, values: Tensor, pre, post) -> None:
+        """``out += post * G(pre * values)`` (``pre`` None: no scale)."""
         h, w = self.size
         c = values.shape[1]
         ry, rx = self.radius
         values, out = values.view(h, w, c), out.view(h, w, c)
-        norm, weight = self.norm.view(h, w, 1), weight.view(h, w, 1)
+        post = post.view(h, w, 1)
+        if pre is not None:
+            pre = pre.view(h, w, 1)
         for top in range(0, h, self.tile_rows):
             bottom = min(h, top + self.tile_rows)
             # the tile's rows plus the y kernel's reach (within the image)
             a, b = max(0, top - ry), min(h, bottom + ry)
             # (rows, W, C) is channels-last (1, C, rows, W): depthwise convs
             # run vectorised over the labels without a transpose
-            x = (values[a:b] * norm[a:b]).unsqueeze(0).permute(0, 3, 1, 2)
+            x = values[a:b] if pre is None else values[a:b] * pre[a:b]
+            x = x.unsqueeze(0).permute(0, 3, 1, 2)
             x = F.conv2d(x, self.kx, padding=(0, rx), groups=c)
             # zero padding only where the reach leaves the image
             pad = ry if top - a < ry or b - bottom < ry else 0
             x = F.conv2d(x, self.ky, padding=(pad, 0), groups=c)
             first = top - a + pad - ry
             x = x[0, :, first:first + bottom - top].permute(1, 2, 0)
-            out[top:bottom].addcmul_(x, weight[top:bottom])
+            out[top:bottom].addcmul_(x, post[top:bottom])
 
-    def apply(self, values: Tensor) -> Tensor:
-        """``D G D values`` (N, C), D the normalisation, in a new tensor."""
+    def apply(self, values: Tensor, transpose: bool = False) -> Tensor:
+        """``K values`` (N, C) with K the normalised kernel, or with
+        ``transpose`` ``K^T values``, in a new tensor."""
         out = torch.zeros_like(values)
-        self.add_to(out, values, self.norm)
+        if transpose:
+            pre = self.post
+            post = (
+                torch.ones_like(self.post) if self.pre is None else self.pre)
+            self._filter_into(out, values, pre, post)
+        else:
+            self._filter_into(out, values, self.pre, self.post)
         return out

@@ -30,8 +30,14 @@ def _leaf(value):
     return torch.as_tensor(value, dtype=torch.float64).clone().requires_grad_()
 
 
-def test_gradcheck_unary_weights_and_compatibility():
-    kernels = CRFKernels(_image(), L, dtype=torch.float64, **WIDTHS)
+@pytest.mark.parametrize('normalization', ['symmetric', 'row'])
+def test_gradcheck_unary_weights_and_compatibility(normalization):
+    kernels = CRFKernels(
+        _image(),
+        L,
+        dtype=torch.float64,
+        normalization=normalization,
+        **WIDTHS)
     g = torch.Generator().manual_seed(1)
     unary = _leaf(torch.randn(H * W, L, generator=g, dtype=torch.float64))
     # a compatibility away from Potts, so no entry's gradient is special
@@ -44,8 +50,11 @@ def test_gradcheck_unary_weights_and_compatibility():
     assert gradcheck(run, (unary, _leaf(4.), _leaf(3.), compat))
 
 
-def test_gradcheck_through_the_module_and_its_clamped_unary():
-    crf = CRFAsRNN(num_classes=L, train_iters=3, **WIDTHS).double()
+@pytest.mark.parametrize('normalization', ['symmetric', 'row'])
+def test_gradcheck_through_the_module_and_its_clamped_unary(normalization):
+    crf = CRFAsRNN(
+        num_classes=L, train_iters=3, normalization=normalization,
+        **WIDTHS).double()
     image = _image()
     g = torch.Generator().manual_seed(2)
     logits = _leaf(torch.randn(L, H, W, generator=g, dtype=torch.float64))
@@ -123,15 +132,17 @@ def _regions_probs(h=40, w=50, noise=0.3, seed=0):
 
 
 @pytest.mark.parametrize('iters', [1, 10])
-def test_at_potts_it_gives_the_post_hoc_crfs_output(iters):
+@pytest.mark.parametrize('normalization', ['symmetric', 'row'])
+def test_at_potts_it_gives_the_post_hoc_crfs_output(iters, normalization):
     probs, image = _regions_probs()
     settings = dict(
         bi_weight=4.,
         bi_xy_std=20.,
         bi_rgb_std=10.,
         pos_weight=3.,
-        pos_xy_std=2.)
-    crf = CRFAsRNN(num_classes=2, test_iters=iters, **settings)
+        pos_xy_std=2.,
+        normalization=normalization)
+    crf = CRFAsRNN(num_classes=2, num_iters=iters, **settings)
     trained = crf(probs, image)
     post_hoc = dense_crf(probs, image, num_iters=iters, **settings)
     # the same arithmetic up to float32 rounding (the post-hoc CRF folds
@@ -146,7 +157,7 @@ def test_a_learned_compatibility_changes_the_output():
     probs, image = _regions_probs()
     crf = CRFAsRNN(
         num_classes=2,
-        test_iters=5,
+        num_iters=5,
         bi_xy_std=20.,
         bi_rgb_std=10.,
         pos_xy_std=2.)
@@ -207,7 +218,7 @@ def test_memory_kept_per_iteration():
     (dict(num_classes=1), 'num_classes: expected an int >= 2'),
     (dict(num_classes=2.0), 'num_classes: expected an int >= 2'),
     (dict(num_classes=3, train_iters=0), 'train_iters: expected an int >= 1'),
-    (dict(num_classes=3, test_iters=True), 'test_iters: expected an int'),
+    (dict(num_classes=3, num_iters=True), 'num_iters: expected an int'),
     (dict(num_classes=3, bi_xy_std=0.), 'bi_xy_std: expected a finite'),
     (dict(num_classes=3, raw_loss_weight=-1), 'raw_loss_weight: expected'),
     (dict(num_classes=3, min_prob=0.), r'min_prob: expected a number in'),

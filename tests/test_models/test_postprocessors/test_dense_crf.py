@@ -7,7 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from segplug.models.postprocessors import DenseCRF, dense_crf
+from segplug.models.postprocessors import (DenseCRF, PermutohedralLattice,
+                                           dense_crf)
 
 # the module (the package exports the function under the same name)
 crf_module = importlib.import_module('segplug.models.postprocessors.dense_crf')
@@ -68,7 +69,7 @@ def test_smoothness_kernel_is_the_normalised_truncated_gaussian(
             h * w, c, generator=g)
     weight = torch.rand(h * w, 1, generator=g)
     expected = out.clone()
-    kernel.add_to(out, values, weight * kernel.norm)
+    kernel.add_to(out, values, weight)
 
     t = torch.arange(-3, 4, dtype=torch.float32)
     g1 = torch.exp(-0.5 * (t / std)**2)
@@ -80,6 +81,37 @@ def test_smoothness_kernel_is_the_normalised_truncated_gaussian(
     expected += weight * norm * blurred.view(c, h * w).t()
     torch.testing.assert_close(out, expected)
     torch.testing.assert_close(kernel.norm, norm)
+
+
+def test_row_normalised_kernels_average_and_transpose():
+    """normalization='row': each pixel's message is a weighted average (a
+    constant passes unchanged), and the transposed filter is the adjoint:
+    <K x, y> = <x, K^T y>, for the Gaussian and the lattice."""
+    h, w, c = 23, 19, 3
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(h * w, c, generator=g, dtype=torch.float64)
+    y = torch.rand(h * w, c, generator=g, dtype=torch.float64)
+    ones = torch.ones(h * w, c, dtype=torch.float64)
+    kernel = SmoothnessKernel(
+        h, w, c, 2.0, 'cpu', torch.float64, normalization='row')
+    torch.testing.assert_close(kernel.apply(ones), ones)
+    torch.testing.assert_close((kernel.apply(x) * y).sum(),
+                               (x * kernel.apply(y, transpose=True)).sum())
+    image = torch.randint(0, 256, (h, w, 3), generator=g).float()
+    ys, xs = torch.meshgrid(
+        torch.arange(h).float(), torch.arange(w).float(), indexing='ij')
+    features = torch.cat([torch.stack([xs, ys], -1) / 5.0, image / 20.0],
+                         -1).view(-1, 5)
+    lattice = PermutohedralLattice(features)
+    lattice.normalize_(normalization='row')
+    lattice.to_(torch.float64)
+    # the lattice's weights are float32, as the reference builds them
+    torch.testing.assert_close(lattice.filter(ones), ones, rtol=0, atol=1e-6)
+    torch.testing.assert_close((lattice.filter(x) * y).sum(),
+                               (x * lattice.filter(y, transpose=True)).sum())
+    # and not the symmetric kernel's output
+    symmetric = SmoothnessKernel(h, w, c, 2.0, 'cpu', torch.float64)
+    assert not torch.allclose(symmetric.apply(x), kernel.apply(x))
 
 
 def test_zero_iterations_return_the_clamped_input():
@@ -133,7 +165,8 @@ def test_postprocessor_wraps_the_function_with_the_paper_defaults():
         bi_rgb_std=5.0,
         pos_weight=3.0,
         pos_xy_std=3.0,
-        min_prob=1e-5)
+        min_prob=1e-5,
+        normalization='symmetric')
     torch.testing.assert_close(crf(probs, image), dense_crf(probs, image))
     assert 'bi_xy_std=121.0' in repr(crf)
 
