@@ -29,7 +29,7 @@ def config_root() -> str:
 
 def packaged_config_names() -> List[str]:
     """Every packaged config, relative to :func:`config_root` (e.g.
-    'deeplabv3plus/deeplabv3plus_r18-tiny-d16_1xb8-5k_shapes-128x128.py'),
+    'deeplabv3plus/deeplabv3plus_r18-tiny-d16_1xb8-3k_shapes-128x128.py'),
     sorted."""
     root = config_root()
     names = []

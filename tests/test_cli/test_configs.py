@@ -9,7 +9,7 @@ from segplug.cli import config as config_cmd
 from segplug.cli import configs as configs_cmd
 from segplug.recipes import config_root
 
-SHAPES = 'deeplabv3plus/deeplabv3plus_r18-tiny-d16_1xb8-5k_shapes-128x128.py'
+SHAPES = 'deeplabv3plus/deeplabv3plus_r18-tiny-d16_1xb8-3k_shapes-128x128.py'
 
 
 def test_listing_filters_by_every_word(capsys):

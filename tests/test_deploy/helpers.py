@@ -9,7 +9,7 @@ from segplug.engine.inference.trained_model import build_for_inference
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEEPLABV3PLUS = ('configs/deeplabv3plus/'
-                 'deeplabv3plus_r18-tiny-d16_1xb8-5k_shapes-128x128.py')
+                 'deeplabv3plus_r18-tiny-d16_1xb8-3k_shapes-128x128.py')
 PSPNET = 'configs/pspnet/pspnet_r18-tiny-d8_1xb8-5k_shapes-128x128.py'
 CRF = ('configs/deeplabv1/'
        'deeplabv1-largefov-crf_vgg16-tiny_1xb8-2.5k_shapes-128x128.py')

@@ -12,7 +12,6 @@ import sys
 import pytest
 
 from segplug.cli import COMMANDS
-
 from ..utils import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -14,7 +14,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-SHAPES = 'deeplabv3plus/deeplabv3plus_r18-tiny-d16_1xb8-5k_shapes-128x128.py'
+SHAPES = 'deeplabv3plus/deeplabv3plus_r18-tiny-d16_1xb8-3k_shapes-128x128.py'
 # what a build needs of the checkout (no .venv, data or work dirs)
 _NOT_BUILT = shutil.ignore_patterns('.git', '.venv', 'work_dirs', 'data',
                                     'build', 'dist', '*.egg-info',

@@ -8,7 +8,7 @@ from mmengine.registry import init_default_scope
 import segplug  # noqa: F401  (teaches mmengine the segplug:: names)
 from segplug.recipes import ConfigNotFoundError, install_config_scope
 
-SEMANTIC = 'deeplabv3plus/deeplabv3plus_r18-tiny-d16_1xb8-5k_shapes-128x128.py'
+SEMANTIC = 'deeplabv3plus/deeplabv3plus_r18-tiny-d16_1xb8-3k_shapes-128x128.py'
 INSTANCE = 'mask_rcnn/mask-rcnn_r18-tiny_fpn_1xb8-1.2k_shapes-128x128.py'
 
 

@@ -7,7 +7,7 @@ import pytest
 from segplug.recipes import (ConfigNotFoundError, config_root,
                              packaged_config_names, resolve_config)
 
-SHAPES = 'deeplabv3plus/deeplabv3plus_r18-tiny-d16_1xb8-5k_shapes-128x128.py'
+SHAPES = 'deeplabv3plus/deeplabv3plus_r18-tiny-d16_1xb8-3k_shapes-128x128.py'
 
 
 def test_the_packaged_configs_are_the_checkouts(repo_root):
