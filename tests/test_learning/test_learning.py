@@ -4,22 +4,21 @@ An untrained or background-only model scores about 18 mIoU on it (every
 pixel background: IoU ~90 on one class of five); telling circles, squares,
 triangles and stars apart by their outline is what lifts mIoU past the
 thresholds, above the ~30 of a model that only separates objects from
-background. Schedules are shortened to fit the suite; the thresholds sit
-under what these runs reach at one torch thread (the figures beside the
-cases below).
+background. Schedules are shortened to fit the suite; the thresholds sit at
+least 3 points under the lowest of three measured runs at one torch
+thread (docs/testing.md).
 
-The narrow ResNet-18 models sit near 30 for their first ~1,000 iterations
-from scratch (DeepLab v3+ at output stride 16 for its first 2,000), while
-the backbone learns what an outline is. DeepLab v2 learns from scratch;
+The narrow ResNet-18 models sit near 30 for their first several hundred
+iterations from scratch, while the backbone learns what an outline is.
+DeepLab v2 learns from scratch;
 DeepLab v3 and PSPNet then start from its backbone, as their papers start
 from an ImageNet one, so their tests check what they add
 (the context module and head) in a few hundred iterations; the backbone
 is trained once per run and shared by the pytest-xdist workers. DeepLab v3+
-gains nothing from that backbone in 600 iterations (25 mIoU at output
-stride 16, 30 at 8), so it trains from scratch at its config's stride 16.
-The VGG models and U-Net learn from the start; FCN-8s starts from DeepLab
-v1's VGG-16 in the same way (from scratch it reaches 54.5 in 600
-iterations).
+gains nothing from that backbone (26 mIoU after 1,000 iterations at 2e-3),
+so it trains from scratch at its config's stride 16. The VGG models and
+U-Net learn from the start; FCN-8s starts from DeepLab v1's VGG-16 in the
+same way.
 
 Mask R-CNN learns the shapes' COCO instances from scratch; its test also
 checks CocoMetric's figures against pycocotools' COCOeval on the
@@ -38,49 +37,47 @@ from ..utils import COCO_KEYS, cocoeval_stats, read_log, shapes_options
 pytestmark = pytest.mark.slow
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-# From scratch: config, iterations, mIoU threshold, xdist lane (measured
-# mIoU; in brackets, fewer iterations at one thread: within a few points of
-# the threshold or under it). At one thread, lane 0 runs DeepLab v3+ (about
-# 310 s), DeepLab v2 and the tests on its backbone (390 s) and Mask R-CNN
-# (100 s); lane 1 U-Net (260 s), DeepLab v1 and the tests on its run: its
-# CRF test here, FCN-8s (300 s with v1's training) and test_crf_as_rnn.py's
-# (150 s).
+# The ResNet models train at AdamW's 8e-3, four times the shapes
+# schedule's rate: they leave the objects-against-background plateau
+# (about 30 mIoU) hundreds of iterations sooner, which pays for their
+# shorter schedules. The VGG models learn slower at that rate and U-Net no
+# faster; they keep 2e-3.
+FAST_LR = 'optim_wrapper.optimizer.lr=8e-3'
+# The measured spread of each score (SEGPLUG_TEST_SEED=0, 1, 2: the seed of
+# the data order, the initial weights and the augmentation) and the
+# thresholds, at least 3 points under the lowest: docs/testing.md.
+# From scratch: config, iterations, mIoU threshold, xdist lane. The demo's
+# config trains at 8e-3 itself.
 CASES = {
-    # 45.3 to 62.3 in suite runs, 41.3 alone at 2 threads (31.5 after
-    # 2,000 iterations, 25.6 after 1,500): the last 500 iterations, at the
-    # poly schedule's low rates, decide it
-    'deeplabv3plus': ('configs/deeplabv3plus_shapes.py', 2500, 40., 0),
-    # 57.4 (47.1 after 500, 38.4 after 400)
+    'deeplabv3plus': ('configs/deeplabv3plus_shapes.py', 1500, 38., 0),
     'unet':
-    ('configs/unet/unet-s4-tiny_1xb8-2.5k_shapes-128x128.py', 600, 45., 1),
+    ('configs/unet/unet-s4-tiny_1xb8-2.5k_shapes-128x128.py', 600, 40., 1),
 }
 V1_CONFIG = ('configs/deeplabv1/'
              'deeplabv1-largefov_vgg16-tiny_1xb8-2.5k_shapes-128x128.py')
 V1_CRF_CONFIG = V1_CONFIG.replace('largefov_', 'largefov-crf_')
-V1_ITERS, V1_THRESHOLD = 600, 45.  # 60.4
+V1_ITERS, V1_THRESHOLD = 600, 47.
 V2_CONFIG = 'configs/deeplabv2/deeplabv2_r18-tiny-d8_1xb8-5k_shapes-128x128.py'
-# 73.0 (56.9 after 800, and DeepLab v3 40.9 in 600 on that backbone)
-V2_ITERS, V2_THRESHOLD = 1200, 50.
+V2_ITERS, V2_THRESHOLD = 800, 61.
 # From DeepLab v1's VGG-16 (conv1-5; its fc6 is LargeFOV's 3x3, FCN's is
 # 7x7 and starts anew): config, iterations, threshold.
 FROM_V1 = {
-    'fcn8s': ('configs/fcn/fcn8s_vgg16-tiny_1xb8-2.5k_shapes-128x128.py', 400,
-              45.),  # 58.7 (54.5 after 600 from scratch)
+    'fcn8s':
+    ('configs/fcn/fcn8s_vgg16-tiny_1xb8-2.5k_shapes-128x128.py', 400, 52.),
 }
 # From DeepLab v2's backbone: config, iterations, threshold.
 FROM_V2 = {
-    'deeplabv3':
-    ('configs/deeplabv3/'
-     'deeplabv3_r18-tiny-d8_1xb8-5k_shapes-128x128.py', 600, 38.),  # 46.7
-    'pspnet': ('configs/pspnet/pspnet_r18-tiny-d8_1xb8-5k_shapes-128x128.py',
-               600, 45.),  # 61.8 (29.8 in 400 on the 800-iteration v2)
+    'deeplabv3': ('configs/deeplabv3/'
+                  'deeplabv3_r18-tiny-d8_1xb8-5k_shapes-128x128.py', 400, 43.),
+    'pspnet':
+    ('configs/pspnet/pspnet_r18-tiny-d8_1xb8-5k_shapes-128x128.py', 400, 57.),
 }
 # Mask R-CNN from scratch on the shapes COCO json: iterations, segm AP50
 # threshold (an untrained one scores about 0), xdist lane (lane 0: lane 1
 # holds the tests on DeepLab v1's run).
 MASK_RCNN_CONFIG = ('configs/mask_rcnn/'
                     'mask-rcnn_r18-tiny_fpn_1xb8-1.2k_shapes-128x128.py')
-MASK_RCNN_ITERS, MASK_RCNN_THRESHOLD, MASK_RCNN_LANE = 300, 0.2, 0  # .316
+MASK_RCNN_ITERS, MASK_RCNN_THRESHOLD, MASK_RCNN_LANE = 300, 0.23, 0
 
 
 def _shared_dir(tmp_path_factory):
@@ -100,24 +97,37 @@ def shapes_full(tmp_path_factory):
     return root
 
 
+def seed_options():
+    """``randomness.seed`` from ``SEGPLUG_TEST_SEED`` (default: the
+    configs' own, 0): how the spread of the scores is measured."""
+    seed = os.environ.get('SEGPLUG_TEST_SEED')
+    return [f'randomness.seed={int(seed)}'] if seed else []
+
+
 def _train(run_tool, config, work, shapes_root, iters, extra=()):
     """Train ``config`` for ``iters`` on ``shapes_root``; the last mIoU."""
     run_tool(
         ['tools/train.py', config, '--work-dir', work] +
         shapes_options(shapes_root, iters) +
-        ['default_hooks.logger.interval=100', *extra],
+        ['default_hooks.logger.interval=100', *seed_options(), *extra],
         timeout=900)
     return float(re.findall(r'mIoU: ([0-9.]+)', read_log(work))[-1])
 
 
-def _shared_run(run_tool, shapes_root, tmp_path_factory, name, config, iters):
+def _shared_run(run_tool,
+                shapes_root,
+                tmp_path_factory,
+                name,
+                config,
+                iters,
+                extra=()):
     """``config`` trained from scratch once per run (the first worker to
     take the lock trains it): (val mIoU, checkpoint)."""
     work = str(_shared_dir(tmp_path_factory) / name)
     checkpoint = os.path.join(work, f'iter_{iters}.pth')
     with FileLock(work + '.lock'):
         if not os.path.exists(checkpoint):
-            _train(run_tool, config, work, shapes_root, iters)
+            _train(run_tool, config, work, shapes_root, iters, extra)
     miou = float(re.findall(r'mIoU: ([0-9.]+)', read_log(work))[-1])
     return miou, checkpoint
 
@@ -125,7 +135,7 @@ def _shared_run(run_tool, shapes_root, tmp_path_factory, name, config, iters):
 @pytest.fixture(scope='session')
 def deeplabv2_run(run_tool, shapes_full, tmp_path_factory):
     return _shared_run(run_tool, shapes_full, tmp_path_factory, 'deeplabv2',
-                       V2_CONFIG, V2_ITERS)
+                       V2_CONFIG, V2_ITERS, [FAST_LR])
 
 
 @pytest.fixture(scope='session')
@@ -166,10 +176,10 @@ def test_crf_sharpens_boundaries_of_an_under_trained_deeplabv1(
     assert set(raw) == set(crf) == {
         'mIoU', 'trimap1_mIoU', 'trimap2_mIoU', 'trimap4_mIoU', 'trimap8_mIoU'
     }
-    # measured on 200 val images: trimap1 44.6 -> 62.4, mIoU 60.3 -> 67.1
-    assert crf['trimap1_mIoU'] >= raw['trimap1_mIoU'] + 5, (raw, crf)
-    assert crf['trimap4_mIoU'] >= raw['trimap4_mIoU'] + 3, (raw, crf)
-    assert crf['mIoU'] > raw['mIoU'], (raw, crf)
+    # margins 3 points under the lowest gains measured (docs/testing.md)
+    assert crf['trimap1_mIoU'] >= raw['trimap1_mIoU'] + 10, (raw, crf)
+    assert crf['trimap4_mIoU'] >= raw['trimap4_mIoU'] + 5, (raw, crf)
+    assert crf['mIoU'] >= raw['mIoU'] + 3, (raw, crf)
 
 
 @pytest.mark.lane(0)
@@ -259,8 +269,13 @@ def test_fast_path_keeps_the_trained_models_accuracy(deeplabv3plus_run,
               f'{ref_miou:.2f}, labels agree on {100 * agree:.3f}%')
 
 
-def _train_from_backbone(run_tool, config, checkpoint, work, shapes_root,
-                         iters):
+def _train_from_backbone(run_tool,
+                         config,
+                         checkpoint,
+                         work,
+                         shapes_root,
+                         iters,
+                         extra=()):
     """``_train`` with the backbone initialised from ``checkpoint``."""
     from mmengine.config import Config
     backbone = Config.fromfile(osp.join(REPO, config)).model.backbone
@@ -271,7 +286,7 @@ def _train_from_backbone(run_tool, config, checkpoint, work, shapes_root,
         f'model.backbone.init_cfg.checkpoint={checkpoint}',
         'model.backbone.init_cfg.prefix=backbone.'
     ]
-    return _train(run_tool, config, work, shapes_root, iters, init)
+    return _train(run_tool, config, work, shapes_root, iters, [*init, *extra])
 
 
 def _backbone_cases():
@@ -292,8 +307,10 @@ def test_architecture_learns_shapes_on_a_trained_backbone(
     cases = FROM_V2 if source == 'deeplabv2' else FROM_V1
     config, iters, threshold = cases[arch]
     _, checkpoint = request.getfixturevalue(f'{source}_run')
+    extra = [FAST_LR] if source == 'deeplabv2' else []
     miou = _train_from_backbone(run_tool, config, checkpoint,
-                                str(tmp_path / 'work'), shapes_full, iters)
+                                str(tmp_path / 'work'), shapes_full, iters,
+                                extra)
     assert miou >= threshold, (
         f'{arch}: val mIoU {miou} after {iters} iters from the {source} '
         'backbone')
@@ -310,7 +327,7 @@ def test_mask_rcnn_learns_shapes_instances(run_tool, shapes_full, tmp_path):
     warmup = MASK_RCNN_ITERS // 8
     run_tool(
         ['tools/train.py', MASK_RCNN_CONFIG, '--work-dir', work] +
-        shapes_options(shapes_full, MASK_RCNN_ITERS) + [
+        shapes_options(shapes_full, MASK_RCNN_ITERS) + seed_options() + [
             'default_hooks.logger.interval=100',
             f'param_scheduler.0.end={warmup}',
             f'param_scheduler.1.begin={warmup}',
