@@ -9,7 +9,8 @@ from mmengine.config import Config
 
 from segplug.cli.arguments import add_cfg_options
 from segplug.engine import (ConfigError, add_fast_inference_hook, is_detection,
-                            load_config, run, type_name, user_errors_exit)
+                            load_config, missing_checkpoint, run, type_name,
+                            user_errors_exit)
 
 
 def parse_args(argv=None):
@@ -116,7 +117,7 @@ def build_cfg(args) -> Config:
 def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
-        sys.exit(f'error: checkpoint not found: {args.checkpoint}')
+        sys.exit(f'error: {missing_checkpoint(args.checkpoint)}')
     with user_errors_exit():
         run(build_cfg(args), 'test', ['test_dataloader'])
 

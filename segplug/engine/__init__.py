@@ -9,11 +9,13 @@ from .checkpoints import install_checkpoint_allow_list
 from .checkpoints.atomic import replace_atomically, temp_name
 from .checkpoints.fit import Fit, measure_fit
 from .checkpoints.hub import fetch_to_hub_cache, hub_cache_path
-from .checkpoints.loading import load_from_local
+from .checkpoints.loading import load_from_local, missing_checkpoint
 from .checkpoints.resume import resolve_resume, resume_candidates
 from .checks import CHECKS, run_checks
 from .checks.config.batch_size import check_batch_size
+from .checks.config.cfg_options import RawCfgOptions, parse_cfg_options
 from .checks.config.check import check_config
+from .checks.config.reading import read_config
 from .checks.data.check import check_data, leaf_dataset_cfgs
 from .checks.data.colour_labels import find_colour_labels
 from .checks.data.samples import DataCheckSummary
@@ -33,10 +35,10 @@ from .segplug_runner import SegplugRunner
 from .tool_runner import load_config, run, user_errors_exit
 
 __all__ = [
-    'CHECKS', 'USER_ERRORS', 'AtomicCheckpointHook', 'BF16OptimWrapper',
-    'CheckpointError', 'ConfigError', 'DataCheckSummary', 'DataError',
-    'DataNotFoundError', 'DeviceError', 'FastInferenceHook', 'FastOptions',
-    'Fit', 'SegplugRunner', 'TrainingError', 'TrainingGuardHook',
+    'AtomicCheckpointHook', 'BF16OptimWrapper', 'CHECKS', 'CheckpointError',
+    'ConfigError', 'DataCheckSummary', 'DataError', 'DataNotFoundError',
+    'DeviceError', 'FastInferenceHook', 'FastOptions', 'Fit', 'RawCfgOptions',
+    'SegplugRunner', 'TrainingError', 'TrainingGuardHook', 'USER_ERRORS',
     'UnsafeCheckpointError', 'adapt_to_device', 'add_fast_inference_hook',
     'add_training_guard', 'build_for_inference', 'check_batch_size',
     'check_config', 'check_data', 'check_pretrained', 'config_scope',
@@ -44,6 +46,7 @@ __all__ = [
     'find_colour_labels', 'hub_cache_path', 'install_checkpoint_allow_list',
     'is_detection', 'leaf_dataset_cfgs', 'load_config', 'load_from_local',
     'load_trained_model', 'load_trained_weights', 'make_fast', 'measure_fit',
+    'missing_checkpoint', 'parse_cfg_options', 'read_config',
     'replace_atomically', 'resolve_resume', 'resume_candidates', 'run',
     'run_checks', 'sync_bn_to_bn', 'temp_name', 'type_name',
     'use_atomic_checkpoints', 'user_errors_exit'

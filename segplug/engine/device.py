@@ -67,6 +67,36 @@ def init_cpu_dist(launcher: str, timeout: Optional[float] = None) -> None:
     dist.init_process_group(backend='gloo', **options)
 
 
+# what each launcher's processes find in their environment
+_LAUNCHER_ENV = {
+    'pytorch': (('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'),
+                'start it with tools/dist_train.sh CONFIG GPUS (torchrun)'),
+    'slurm': (('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_NODELIST'),
+              'start it with tools/slurm_train.sh (srun)'),
+}
+
+
+def check_launcher_env(launcher: str) -> None:
+    """Refuse ``--launcher`` outside the launcher it names (e.g. ``pytorch``
+    run as a plain ``python tools/train.py``), where torch would fail
+    reading its rendezvous variables.
+
+    Raises:
+        ConfigError: naming the missing variables and the script to use.
+    """
+    if launcher not in _LAUNCHER_ENV:
+        return
+    names, how = _LAUNCHER_ENV[launcher]
+    if launcher == 'slurm' and 'MASTER_ADDR' in os.environ:
+        names = names[:2]  # the node list only finds MASTER_ADDR
+    missing = [n for n in names if n not in os.environ]
+    if missing:
+        raise ConfigError(
+            f'--launcher {launcher}: not started by its launcher (no '
+            f'{", ".join(missing)} in the environment); {how}, or leave '
+            'out --launcher for one process')
+
+
 def start_process_group(cfg: Config) -> None:
     """Start the process group of ``cfg.launcher`` now rather than in the
     Runner (which then finds it running), so the checks before the run can
@@ -75,6 +105,7 @@ def start_process_group(cfg: Config) -> None:
     launcher = cfg.get('launcher', 'none')
     if launcher == 'none' or dist.is_initialized():
         return
+    check_launcher_env(launcher)
     dist_cfg = dict((cfg.get('env_cfg') or {}).get('dist_cfg') or {})
     if not torch.cuda.is_available():
         init_cpu_dist(launcher, dist_cfg.get('timeout'))

@@ -10,10 +10,14 @@ from mmengine.config import Config
 from ..recipes import ConfigNotFoundError, resolve_config
 from .checkpoints.resume import resolve_resume
 from .checks import run_checks
+from .checks.config.cfg_options import parse_cfg_options
+from .checks.config.reading import read_config
+from .checks.work_dir import check_work_dir
 from .device import adapt_to_device, start_process_group
 from .errors import USER_ERRORS, ConfigError
 from .hooks.atomic_checkpoint_hook import use_atomic_checkpoints
 from .hooks.training_guard_hook import add_training_guard
+from .run_lock import lock_work_dir, unlock_work_dir
 from .segplug_runner import SegplugRunner
 
 
@@ -50,17 +54,19 @@ def load_config(path: str,
         path = resolve_config(path)
     except ConfigNotFoundError as err:
         raise ConfigError(str(err)) from None
-    cfg = Config.fromfile(path)
+    cfg = read_config(path)
     # Config.__setattr__ writes config keys; set the class itself
     object.__setattr__(cfg, '__class__', _FormatOnceConfig)
     cfg.launcher = launcher
     if cfg_options is not None:
-        cfg.merge_from_dict(cfg_options)
+        cfg.merge_from_dict(parse_cfg_options(cfg, cfg_options))
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(path))[0])
+    # '~' is the shell's: left as it is, a literal ./~ folder is made
+    cfg.work_dir = osp.expanduser(cfg.work_dir)
     return cfg
 
 
@@ -70,21 +76,31 @@ def run(cfg: Config, method: str, loaders: Iterable[str]):
     prepare ``cfg`` (resume, guards, atomic checkpoints, this machine),
     build the Runner (or the config's ``runner_type``) and call
     ``method``."""
+    from mmengine.dist import get_rank
     from mmengine.registry import RUNNERS
     start_process_group(cfg)
-    run_checks(cfg, method, loaders)
-    if method == 'train':
-        resolve_resume(cfg)
-        add_training_guard(cfg)
-    use_atomic_checkpoints(cfg)
-    adapt_to_device(cfg)
-    runner = (
-        SegplugRunner.from_cfg(cfg)
-        if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    check_work_dir(cfg)
+    locked = method == 'train' and get_rank() == 0 and '://' not in str(
+        cfg.work_dir)
+    if locked:
+        lock_work_dir(cfg.work_dir)
     try:
-        return getattr(runner, method)()
+        run_checks(cfg, method, loaders)
+        if method == 'train':
+            resolve_resume(cfg)
+            add_training_guard(cfg)
+        use_atomic_checkpoints(cfg)
+        adapt_to_device(cfg)
+        runner = (
+            SegplugRunner.from_cfg(cfg)
+            if 'runner_type' not in cfg else RUNNERS.build(cfg))
+        try:
+            return getattr(runner, method)()
+        finally:
+            _stop_loader_workers(runner)
     finally:
-        _stop_loader_workers(runner)
+        if locked:
+            unlock_work_dir()
 
 
 def _stop_loader_workers(runner) -> None:
@@ -111,8 +127,20 @@ def _stop_loader_workers(runner) -> None:
 
 @contextmanager
 def user_errors_exit():
-    """Turn the errors a user can act on into one line and exit status 1."""
+    """Turn the errors a user can act on into one line and exit status 1
+    (128 + the signal's number for a run a signal stopped)."""
     try:
         yield
     except USER_ERRORS as err:
-        sys.exit(f'error: {err}')
+        code = getattr(err, 'exit_code', None)
+        if code is None:
+            sys.exit(f'error: {err}')
+        print(f'error: {err}', file=sys.stderr)
+        sys.exit(code)
+    except KeyboardInterrupt:
+        # the second Ctrl-C of a training run, or one outside training
+        print(
+            'error: interrupted; stopped without saving (a training run '
+            'resumes from its last checkpoint with --resume)',
+            file=sys.stderr)
+        sys.exit(130)

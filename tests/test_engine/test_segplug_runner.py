@@ -11,8 +11,8 @@ from mmengine.hooks import CheckpointHook
 from mmengine.model import BaseModel
 from torch import nn
 
-from segplug.engine import (CheckpointError, SegplugRunner, load_from_local,
-                            use_atomic_checkpoints)
+from segplug.engine import (CheckpointError, SegplugRunner, TrainingError,
+                            load_from_local, use_atomic_checkpoints)
 from segplug.engine.checkpoints.loading import checkpoint_problem
 from ..utils import read_log, shapes_options
 
@@ -75,7 +75,10 @@ def test_failed_save_leaves_the_kept_checkpoint(tmp_path, monkeypatch):
         put(self, obj, filepath)
 
     monkeypatch.setattr(LocalBackend, 'put', put_half_then_fail)
-    with pytest.raises(OSError, match='No space'):
+    with pytest.raises(
+            TrainingError,
+            match=r'iter_2.pth failed \(No space left on device\); no '
+            r'partial file is left, the last good checkpoint is .*iter_1.pth'):
         _toy_runner(tmp_path, 2, max_keep_ckpts=1).train()
     assert sorted(n for n in os.listdir(tmp_path)
                   if 'iter' in n) == ['iter_1.pth']

@@ -8,6 +8,7 @@ hub) and ``HistoryBuffer`` objects whose statistics methods are pickled as
 anything else is refused with :class:`UnsafeCheckpointError`; a file that
 is no checkpoint, or a torn one, raises :class:`CheckpointError`.
 """
+import os
 import os.path as osp
 import pickle
 import zipfile
@@ -87,6 +88,31 @@ def _not_a_checkpoint(head: bytes) -> Optional[str]:
     return f'a text file starting {text.splitlines()[0][:30]!r}'
 
 
+def _not_a_file(filename: str) -> str:
+    """Why there is no checkpoint file at ``filename``, worded to follow
+    'is': a folder (with the newest .pth in it), a link to nowhere, or
+    nothing."""
+    if osp.isdir(filename):
+        found = sorted((f for f in os.listdir(filename) if f.endswith('.pth')),
+                       key=lambda f: osp.getmtime(osp.join(filename, f)))
+        return ('a folder, not a checkpoint file' +
+                (f' (the newest in it: {osp.join(filename, found[-1])})'
+                 if found else ''))
+    if osp.islink(filename):
+        return (f'not found (a symbolic link to {os.readlink(filename)}, '
+                'which does not exist)')
+    return 'not found'
+
+
+def missing_checkpoint(filename: str) -> str:
+    """The message for a checkpoint path with no file: 'checkpoint not
+    found: PATH', or what is there instead."""
+    why = _not_a_file(filename)
+    if why == 'not found':
+        return f'checkpoint not found: {filename}'
+    return f'checkpoint {filename} is {why}'
+
+
 def checkpoint_problem(filename: str) -> Optional[str]:
     """Why ``filename`` cannot be a whole checkpoint, or None if it can.
 
@@ -95,7 +121,7 @@ def checkpoint_problem(filename: str) -> Optional[str]:
     and torch.load does not notice; other formats are loaded in full.
     """
     if not osp.isfile(filename):
-        return 'not found'
+        return _not_a_file(filename)
     with open(filename, 'rb') as f:
         head = f.read(64)
     what = _not_a_checkpoint(head)
@@ -139,7 +165,7 @@ def load_from_local(filename: str, map_location: Optional[str] = None) -> dict:
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
-        raise CheckpointNotFoundError(f'checkpoint not found: {filename}')
+        raise CheckpointNotFoundError(missing_checkpoint(filename))
     try:
         return torch.load(
             filename, map_location=map_location, weights_only=True)

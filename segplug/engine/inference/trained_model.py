@@ -12,6 +12,7 @@ from torch import nn
 
 from ..checkpoints.fit import (describe_fit, fitting_part, measure_fit,
                                weights_of)
+from ..checkpoints.loading import missing_checkpoint
 from ..config_types import config_scope
 from ..device import sync_bn_to_bn
 from ..errors import CheckpointError
@@ -65,7 +66,7 @@ def load_trained_weights(model: nn.Module, filename: str) -> dict:
             not fit the model.
     """
     if not osp.isfile(filename):
-        raise CheckpointError(f'checkpoint not found: {filename}')
+        raise CheckpointError(missing_checkpoint(filename))
     checkpoint = _load_checkpoint(filename, map_location='cpu')
     weights = weights_of(checkpoint, filename, [(r'^module\.', '')])
     fit = measure_fit(model, weights)

@@ -3,11 +3,12 @@
 mmseg's and mmdet's datasets fail on missing files with a bare assertion
 or deep inside a worker; this names the missing path and how to get it.
 """
+import os
 import os.path as osp
 import warnings
 from typing import Iterable, Iterator, Optional, Tuple
 
-from ...errors import ConfigError, DataNotFoundError
+from ...errors import ConfigError, DataError, DataNotFoundError
 from .samples import DataCheckSummary, check_samples
 
 _MODES = ('error', 'warn', 'off')
@@ -85,8 +86,46 @@ def _check_paths(cfg, loader: str) -> None:
                 hint = _HINTS.get(
                     str(ds.get('type')), 'see the README for data preparation')
                 hint = hint.format(data_root=ds.get('data_root', 'data'))
-                raise DataNotFoundError(
-                    f'{loader}: {what} not found: {path}; {hint}')
+                raise DataNotFoundError(f'{loader}: {what} not found: {path}; '
+                                        f'{not_found_cause(path) or hint}')
+            if what == 'ann_file' and not path.endswith('.json'):
+                _check_split_encoding(loader, path)
+
+
+def not_found_cause(path: str) -> Optional[str]:
+    """Why ``path`` is not there when the reason is not the plain one: a
+    ``~`` that nothing expands, or a symbolic link to nowhere."""
+    if path.startswith('~'):
+        return (f"'~' is not expanded in a config: write "
+                f'{osp.expanduser(path)}')
+    if osp.islink(path):
+        return (f'it is a symbolic link to {os.readlink(path)}, which does '
+                'not exist; fix the link')
+    return None
+
+
+# byte-order marks: the dataset reads a split file as UTF-8 and would take
+# a mark as part of the first id, or UTF-16 as ids with NUL bytes
+_BOMS = ((b'\xef\xbb\xbf', 'starts with a UTF-8 byte-order mark'),
+         (b'\xff\xfe', 'is UTF-16 text'), (b'\xfe\xff', 'is UTF-16 text'))
+
+
+def _check_split_encoding(loader: str, path: str) -> None:
+    """A split file the dataset reads as UTF-8 lines: a byte-order mark
+    or UTF-16 text would make ids that look right in a message and match
+    no file."""
+    try:
+        with open(path, 'rb') as f:
+            head = f.read(4096)
+    except OSError:
+        return  # a folder, or unreadable: the dataset's own error
+    problem = next((what for mark, what in _BOMS if head.startswith(mark)),
+                   None)
+    if problem is None and b'\x00' in head:
+        problem = 'holds NUL bytes (UTF-16 text without a byte-order mark?)'
+    if problem:
+        raise DataError(f'{loader}: ann_file {path} {problem}; save it as '
+                        'UTF-8 without a byte-order mark, one id a line')
 
 
 def _check_ground_truth_file(cfg, loader: str) -> None:

@@ -134,7 +134,7 @@ def file_facts(keys: Iterable[Key],
         try:
             stat = os.stat(key[1])
         except OSError:
-            facts[key] = dict(error='missing')
+            facts[key] = _missing(key[1])
             continue
         hit = cache.get(key, stat)
         if hit is None:
@@ -148,3 +148,14 @@ def file_facts(keys: Iterable[Key],
     if todo:
         cache.save()
     return facts, len(todo)
+
+
+def _missing(path: str) -> dict:
+    """The facts of a file that is not there: a link says where it
+    points."""
+    if osp.islink(path):
+        return dict(
+            error='missing',
+            detail=f'a symbolic link to {os.readlink(path)}, which does not '
+            'exist')
+    return dict(error='missing')

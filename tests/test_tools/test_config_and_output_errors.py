@@ -1,0 +1,285 @@
+"""The config, the command line and where results go: each wrong one is one
+``error:`` line through tools/train.py, before the run's first iteration
+(nothing in the work dir but what the check needs)."""
+import os
+import os.path as osp
+
+import pytest
+
+from segplug.engine import load_config
+from ..utils import shapes_options
+
+CONFIG = 'configs/deeplabv3plus_shapes.py'
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def _train_error(run_tool_in_process, args, capfd) -> str:
+    """The one line a refused tools/train.py run exits with."""
+    with pytest.raises(SystemExit) as exc:
+        run_tool_in_process(['tools/train.py', *args])
+    out = capfd.readouterr()
+    assert 'Iter(train)' not in out.out + out.err
+    code = exc.value.code
+    if isinstance(code, str):
+        message = code
+    else:  # argparse: usage, then one line
+        assert code == 2
+        message = out.err.strip().splitlines()[-1]
+    assert '\n' not in message and 'Traceback' not in out.err
+    return message
+
+
+def _write(path, text: str) -> str:
+    path.write_text(text)
+    return str(path)
+
+
+def test_a_syntax_error_names_the_file_and_line_of_the_chain(
+        run_tool_in_process, tmp_path, capfd):
+    base = _write(tmp_path / 'base.py', 'model = dict(\n    type="x",\n')
+    child = _write(tmp_path / 'child.py', "_base_ = ['./base.py']\nx = 1\n")
+    msg = _train_error(run_tool_in_process, [child], capfd)
+    assert msg == (f"error: config {base}, line 1: syntax error: '(' was "
+                   'never closed; fix the file')
+
+
+def test_a_missing_base_names_the_config_and_the_closest_file(
+        run_tool_in_process, tmp_path, capfd):
+    _write(tmp_path / 'schedule.py', 'x = 1\n')
+    child = _write(tmp_path / 'child.py', "_base_ = ['./schedul.py']\n")
+    msg = _train_error(run_tool_in_process, [child], capfd)
+    assert msg == (f"error: config {child}: _base_ './schedul.py' not found "
+                   f'(looked for {tmp_path}/schedul.py); closest: '
+                   f'{tmp_path}/schedule.py')
+
+
+def test_a_config_that_fails_as_it_runs(run_tool_in_process, tmp_path, capfd):
+    config = _write(tmp_path / 'c.py', 'crop = (64, 64)\nsize = crop_siz\n')
+    msg = _train_error(run_tool_in_process, [config], capfd)
+    assert msg.startswith(f'error: config {config} (or one of its bases) '
+                          'fails as it runs: NameError: ')
+
+
+def test_a_missing_config_names_the_closest(run_tool_in_process, capfd):
+    msg = _train_error(run_tool_in_process, ['configs/deeplabv3plus_shape.py'],
+                       capfd)
+    assert msg.startswith('error: config not found: configs/deeplabv3plus_'
+                          'shape.py; closest: configs/deeplabv3plus_shapes.py')
+
+
+@pytest.mark.parametrize('option, expected', [
+    ('train_cfg.max_iters=abc', "expected an int, as the config has (3000); "
+     "got 'abc'"),
+    ('train_cfg.max_iters=1e3', "expected an int"),
+    ('model.backbone.norm_eval=maybe', 'expected true or false'),
+    ('model.data_preprocessor.mean=[1,2', 'unbalanced brackets'),
+])
+def test_a_cfg_option_of_the_wrong_type(run_tool_in_process, tmp_path, capfd,
+                                        option, expected):
+    msg = _train_error(
+        run_tool_in_process,
+        [CONFIG, '--work-dir',
+         str(tmp_path / 'w'), '--cfg-options', option], capfd)
+    key, value = option.split('=', 1)
+    assert msg.startswith(f'error: --cfg-options {key}={value}: ')
+    assert expected in msg
+
+
+def test_a_cfg_option_without_a_value_is_a_usage_error(run_tool_in_process,
+                                                       capfd):
+    msg = _train_error(run_tool_in_process,
+                       [CONFIG, '--cfg-options', 'load_from'], capfd)
+    assert msg.endswith("error: --cfg-options: expected KEY=VALUE, got "
+                        "'load_from'")
+
+
+def test_cfg_options_keep_paths_and_read_values_as_the_config_has_them():
+    from segplug.engine.checks.config.cfg_options import RawOption
+    raw = {
+        k: RawOption(v)
+        for k, v in {
+            'load_from': '/data/runs/a,b c.pth',  # None in the config
+            'work_dir': "'work_dirs/x,y'",
+            'train_cfg.max_iters': '40',
+            'optim_wrapper.optimizer.lr': '1e-3',
+            'model.backbone.norm_eval': 'True',
+            'model.data_preprocessor.mean': '1,2,3',
+            'param_scheduler.1.end': '40',
+            'model.auxiliary_head': 'None',
+        }.items()
+    }
+    cfg = load_config(CONFIG, cfg_options=raw)
+    assert cfg.load_from == '/data/runs/a,b c.pth'
+    assert cfg.work_dir == 'work_dirs/x,y'
+    assert cfg.train_cfg.max_iters == 40
+    assert cfg.optim_wrapper.optimizer.lr == 1e-3
+    assert cfg.model.backbone.norm_eval is True
+    assert cfg.model.data_preprocessor.mean == [1, 2, 3]
+    assert cfg.param_scheduler[1].end == 40
+    assert cfg.model.auxiliary_head is None
+
+
+def test_launcher_pytorch_outside_torchrun(run_tool_in_process, monkeypatch,
+                                           tmp_path, capfd):
+    for name in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
+        monkeypatch.delenv(name, raising=False)
+    msg = _train_error(
+        run_tool_in_process,
+        [CONFIG, '--launcher', 'pytorch', '--work-dir',
+         str(tmp_path / 'w')], capfd)
+    assert msg == (
+        'error: --launcher pytorch: not started by its launcher (no RANK, '
+        'WORLD_SIZE, MASTER_ADDR, MASTER_PORT in the environment); start it '
+        'with tools/dist_train.sh CONFIG GPUS (torchrun), or leave out '
+        '--launcher for one process')
+
+
+@pytest.mark.parametrize('encoding, problem', [
+    ('utf-8-sig', 'starts with a UTF-8 byte-order mark'),
+    ('utf-16', 'is UTF-16 text'),
+])
+def test_a_split_file_in_another_encoding(run_tool_in_process, shapes_root,
+                                          tmp_path, capfd, encoding, problem):
+    split = tmp_path / 'train.txt'
+    split.write_text('train_00000\ntrain_00001\n', encoding=encoding)
+    msg = _train_error(run_tool_in_process, [
+        CONFIG, '--work-dir',
+        str(tmp_path / 'w'), *shapes_options(shapes_root, 4),
+        f'train_dataloader.dataset.ann_file='
+        f'{split}'
+    ], capfd)
+    assert msg == (f'error: train_dataloader: ann_file {split} {problem}; '
+                   'save it as UTF-8 without a byte-order mark, one id a line')
+
+
+def test_a_data_root_with_a_tilde(run_tool_in_process, tmp_path, capfd):
+    msg = _train_error(run_tool_in_process, [
+        CONFIG, '--work-dir',
+        str(tmp_path / 'w'), '--cfg-options',
+        'train_dataloader.dataset.data_root=~/segplug-no-such-data'
+    ], capfd)
+    home = osp.expanduser('~')
+    assert msg == ('error: train_dataloader: data_root not found: '
+                   "~/segplug-no-such-data; '~' is not expanded in a config: "
+                   f'write {home}/segplug-no-such-data')
+
+
+def test_a_broken_link_says_it_is_a_link(run_tool_in_process, shapes_root,
+                                         tmp_path, capfd):
+    root = tmp_path / 'shapes'
+    os.symlink(tmp_path / 'moved-away', root)
+    msg = _train_error(run_tool_in_process, [
+        CONFIG, '--work-dir',
+        str(tmp_path / 'w'), *shapes_options(str(root), 4)
+    ], capfd)
+    assert msg == (f'error: train_dataloader: data_root not found: {root}; it '
+                   f'is a symbolic link to {tmp_path}/moved-away, which does '
+                   'not exist; fix the link')
+
+
+def test_a_broken_image_link_is_named_as_one(run_tool_in_process, tmp_path,
+                                             capfd):
+    from segplug.data_preparation import generate_shapes
+    root = tmp_path / 'shapes'
+    generate_shapes(str(root), num_train=4, num_val=2, size=32, seed=0)
+    image = root / 'JPEGImages' / 'train_00001.jpg'
+    image.unlink()
+    os.symlink('/mnt/gone/train_00001.jpg', image)
+    msg = _train_error(run_tool_in_process, [
+        CONFIG, '--work-dir',
+        str(tmp_path / 'w'), *shapes_options(str(root), 4)
+    ], capfd)
+    assert (f'image not found (1): {image} (a symbolic link to '
+            '/mnt/gone/train_00001.jpg, which does not exist)') in msg
+
+
+def test_load_from_a_folder_names_the_newest_checkpoint_in_it(
+        run_tool_in_process, shapes_root, tmp_path, capfd):
+    runs = tmp_path / 'runs'
+    runs.mkdir()
+    (runs / 'iter_4.pth').write_bytes(b'')
+    msg = _train_error(run_tool_in_process, [
+        CONFIG, '--work-dir',
+        str(tmp_path / 'w'), *shapes_options(shapes_root, 4),
+        f'load_from={runs}'
+    ], capfd)
+    assert msg == (f'error: checkpoint {runs} is a folder, not a checkpoint '
+                   f'file (the newest in it: {runs}/iter_4.pth)')
+
+
+def test_a_work_dir_that_is_a_file(run_tool_in_process, tmp_path, capfd):
+    work = tmp_path / 'results'
+    work.write_text('notes\n')
+    msg = _train_error(run_tool_in_process,
+                       [CONFIG, '--work-dir', str(work)], capfd)
+    assert msg == (f'error: work_dir {work} is a file, not a folder; give '
+                   'another with --work-dir')
+    assert work.read_text() == 'notes\n'
+
+
+def test_a_work_dir_that_cannot_be_written(run_tool_in_process, capfd):
+    # /proc takes no new folders, not even from root
+    msg = _train_error(run_tool_in_process,
+                       [CONFIG, '--work-dir', '/proc/segplug-work'], capfd)
+    assert msg.startswith('error: work_dir /proc/segplug-work cannot be '
+                          'written (')
+    assert msg.endswith('); give another with --work-dir')
+
+
+def test_a_tilde_work_dir_is_the_home_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv('HOME', str(tmp_path))
+    monkeypatch.chdir(REPO)
+    cfg = load_config(CONFIG, work_dir='~/runs/demo')
+    assert cfg.work_dir == f'{tmp_path}/runs/demo'
+
+
+def test_no_room_for_a_checkpoint_is_said_before_the_first_iteration(
+        run_tool_in_process, shapes_root, tmp_path, capfd, monkeypatch):
+    import shutil
+    from collections import namedtuple
+    usage = namedtuple('usage', 'total used free')
+    monkeypatch.setattr(shutil, 'disk_usage',
+                        lambda path: usage(1 << 30, 1 << 30, 1 << 20))
+    work = tmp_path / 'w'
+    msg = _train_error(
+        run_tool_in_process,
+        [CONFIG, '--work-dir',
+         str(work), *shapes_options(shapes_root, 4)], capfd)
+    assert msg.startswith(f'error: work_dir {work}: 1.0 MiB free on its '
+                          'disk, and a checkpoint of this model takes about ')
+    assert msg.endswith('MiB; free space, or give another with --work-dir')
+    assert not list(work.glob('*.pth'))
+
+
+def test_a_save_that_fails_keeps_the_last_checkpoint_and_no_partial_file(
+        run_tool_in_process, shapes_root, tmp_path, capfd, monkeypatch):
+    """The disk fills during the second save: the write fails halfway."""
+    import errno
+
+    from mmengine.fileio.backends.local_backend import LocalBackend
+
+    from segplug.engine.checkpoints.loading import checkpoint_problem
+    put, saves = LocalBackend.put, []
+
+    def fill_the_disk(self, obj, filepath):
+        saves.append(filepath)
+        if len(saves) == 2:
+            with open(filepath, 'wb') as f:
+                f.write(obj[:len(obj) // 2])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return put(self, obj, filepath)
+
+    monkeypatch.setattr(LocalBackend, 'put', fill_the_disk)
+    work = tmp_path / 'w'
+    with pytest.raises(SystemExit) as exc:
+        run_tool_in_process([
+            'tools/train.py', CONFIG, '--work-dir',
+            str(work), *shapes_options(shapes_root, 4, ckpt_interval=2)
+        ])
+    assert exc.value.code == (
+        f'error: saving checkpoint {work}/iter_4.pth failed (No space left '
+        'on device); no partial file is left, the last good checkpoint is '
+        f'{work}/iter_2.pth; free space and resume with --resume')
+    assert sorted(p.name for p in work.iterdir()
+                  if p.suffix == '.pth' or '.tmp' in p.name) == ['iter_2.pth']
+    assert checkpoint_problem(str(work / 'iter_2.pth')) is None
