@@ -8,6 +8,8 @@ import torch
 from mmengine.config import Config
 from torch import nn
 
+from ..engine import CheckpointError
+
 MAX_LOGIT_DIFF = 1e-3
 MIN_AGREEMENT = 0.999
 
@@ -54,11 +56,24 @@ def sample_image(cfg: Config, shape) -> tuple:
 
 
 def ort_session(path: str, threads: int = 0):
+    """An onnxruntime session of the model at ``path``.
+
+    Raises:
+        CheckpointError: the file is not an ONNX model onnxruntime loads
+            (onnxruntime's own error is a protobuf traceback).
+    """
     import onnxruntime as ort
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
-    return ort.InferenceSession(
-        path, options, providers=['CPUExecutionProvider'])
+    try:
+        return ort.InferenceSession(
+            path, options, providers=['CPUExecutionProvider'])
+    except Exception as err:  # onnxruntime's errors share no base class
+        what = str(err).strip().splitlines()[0] if str(err) else type(
+            err).__name__
+        raise CheckpointError(
+            f'{path} is not an ONNX model onnxruntime can load ({what}); '
+            'export one with segplug export') from None
 
 
 def compare_with_onnxruntime(graph: nn.Module, onnx_path: str,

@@ -15,10 +15,22 @@ import pytest
 pytestmark = pytest.mark.slow
 
 SHAPES = 'deeplabv3plus/deeplabv3plus_r18-tiny-d16_1xb8-3k_shapes-128x128.py'
-# what a build needs of the checkout (no .venv, data or work dirs)
-_NOT_BUILT = shutil.ignore_patterns('.git', '.venv', 'work_dirs', 'data',
-                                    'build', 'dist', '*.egg-info',
-                                    '__pycache__', '.pytest_cache')
+# what a build needs of the checkout: not its .venv, data or work dirs at
+# the top (the package has folders named data too), nor caches anywhere
+_TOP_ONLY = {'.git', '.venv', 'work_dirs', 'data', 'build', 'dist'}
+_ANYWHERE = shutil.ignore_patterns('*.egg-info', '__pycache__',
+                                   '.pytest_cache')
+
+
+def _not_built(repo_root):
+
+    def ignore(folder, names):
+        skipped = set(_ANYWHERE(folder, names))
+        if osp.samefile(folder, repo_root):
+            skipped |= _TOP_ONLY & set(names)
+        return skipped
+
+    return ignore
 
 
 def _run(cmd, cwd, timeout=600):
@@ -40,7 +52,8 @@ def wheel(repo_root, tmp_path_factory):
     """The sdist and wheel of ``python -m build`` (the wheel built from
     the sdist, so the sdist must carry what the wheel needs)."""
     source = tmp_path_factory.mktemp('source') / 'segplug'
-    shutil.copytree(repo_root, source, symlinks=True, ignore=_NOT_BUILT)
+    shutil.copytree(
+        repo_root, source, symlinks=True, ignore=_not_built(repo_root))
     dist = tmp_path_factory.mktemp('dist')
     _run([
         sys.executable, '-m', 'build', '--no-isolation', '--outdir',

@@ -283,3 +283,37 @@ def test_a_save_that_fails_keeps_the_last_checkpoint_and_no_partial_file(
     assert sorted(p.name for p in work.iterdir()
                   if p.suffix == '.pth' or '.tmp' in p.name) == ['iter_2.pth']
     assert checkpoint_problem(str(work / 'iter_2.pth')) is None
+
+
+@pytest.mark.parametrize('tool', ['test', 'infer'])
+def test_a_checkpoint_with_nan_weights(run_tool_in_process, shapes_root,
+                                       tmp_path, capfd, tool):
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+
+    import segplug  # noqa: F401
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(osp.join(REPO, CONFIG))
+    state = MODELS.build(cfg.model).state_dict()
+    key = 'decode_head.conv_seg.weight'
+    state[key][0, 0] = float('nan')
+    checkpoint = str(tmp_path / 'nan.pth')
+    torch.save({'state_dict': state, 'meta': {}}, checkpoint)
+    args = [f'tools/{tool}.py', CONFIG, checkpoint]
+    if tool == 'test':
+        args += ['--work-dir', str(tmp_path / 'w')]
+        args += shapes_options(shapes_root, 4)[:4]
+    else:
+        args += [f'{shapes_root}/JPEGImages', '--out', str(tmp_path / 'out')]
+    with pytest.raises(SystemExit) as exc:
+        run_tool_in_process(args)
+    assert exc.value.code == (
+        f'error: checkpoint {checkpoint} has weights that are NaN or inf '
+        f'({key}): a model with them predicts nothing meaningful; use an '
+        'earlier checkpoint of the run')
+    out = capfd.readouterr()
+    assert 'mIoU: ' not in out.out + out.err
+    assert not (tmp_path / 'out').exists() or not any(
+        (tmp_path / 'out').rglob('*.png'))

@@ -307,3 +307,15 @@ def test_onnxruntime_backend_end_to_end(run_tool_in_process, checkpoint,
                          osp.splitext(osp.basename(path))[0] + '.png')))
         assert png.shape == labels.shape
         assert (png == labels).mean() >= 0.995
+    # a file that is no ONNX model, with a whole sidecar beside it
+    fake = str(tmp_path / 'fake.onnx')
+    with open(fake, 'wb') as f:
+        f.write(b'\x08\x07not a protobuf')
+    shutil.copy(onnx + '.json', fake + '.json')
+    with pytest.raises(SystemExit) as exc:
+        run_tool_in_process(['tools/infer.py', CONFIG, fake, paths[0]] +
+                            ['--backend', 'onnxruntime', '--out', out])
+    assert str(exc.value.code).startswith(
+        f'error: {fake} is not an ONNX model onnxruntime can load (')
+    assert str(exc.value.code).endswith('); export one with segplug export')
+    assert '\n' not in str(exc.value.code)

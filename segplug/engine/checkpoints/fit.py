@@ -38,7 +38,8 @@ def weights_of(checkpoint, filename: str,
     revised by the ``(pattern, replacement)`` pairs as mmengine does.
 
     Raises:
-        CheckpointError: it holds no tensors.
+        CheckpointError: it holds no tensors, or weights that are NaN or
+            inf.
     """
     state = checkpoint
     if isinstance(checkpoint, Mapping) and 'state_dict' in checkpoint:
@@ -55,6 +56,17 @@ def weights_of(checkpoint, filename: str,
             f'checkpoint {filename} holds no weights (no state_dict of '
             f'tensors; it has: {keys or "nothing"}); pass a checkpoint '
             'saved by training or a state dict')
+    nonfinite = [
+        k for k, v in tensors.items()
+        if v.is_floating_point() and not bool(torch.isfinite(v).all())
+    ]
+    if nonfinite:
+        shown = ', '.join(nonfinite[:3]) + (
+            f' and {len(nonfinite) - 3} more' if len(nonfinite) > 3 else '')
+        raise CheckpointError(
+            f'checkpoint {filename} has weights that are NaN or inf '
+            f'({shown}): a model with them predicts nothing meaningful; use '
+            'an earlier checkpoint of the run')
     for pattern, replacement in revise_keys:
         tensors = OrderedDict(
             (re.sub(pattern, replacement, k), v) for k, v in tensors.items())
