@@ -61,8 +61,8 @@ def weights_of(checkpoint, filename: str,
         if v.is_floating_point() and not bool(torch.isfinite(v).all())
     ]
     if nonfinite:
-        shown = ', '.join(nonfinite[:3]) + (
-            f' and {len(nonfinite) - 3} more' if len(nonfinite) > 3 else '')
+        shown = ', '.join(nonfinite[:3]) + (f' and {len(nonfinite) - 3} more'
+                                            if len(nonfinite) > 3 else '')
         raise CheckpointError(
             f'checkpoint {filename} has weights that are NaN or inf '
             f'({shown}): a model with them predicts nothing meaningful; use '
