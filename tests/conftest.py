@@ -133,3 +133,19 @@ def run_tool_in_process(repo_root, monkeypatch):
         runpy.run_path(args[0], run_name='__main__')
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _default_scope_kept():
+    """Each test ends with the registry scope it started with: a tool run
+    in this process (an mmdet config's, say) leaves its scope the current
+    one, and a later test that builds from mmseg's registries would look
+    in mmdet's."""
+    from mmengine.registry import DefaultScope
+    before = list(DefaultScope._instance_dict)
+    yield
+    scopes = DefaultScope._instance_dict
+    for name in [n for n in scopes if n not in before]:
+        del scopes[name]
+    if before and before[-1] in scopes:
+        scopes.move_to_end(before[-1])

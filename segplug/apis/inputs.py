@@ -4,12 +4,15 @@ import glob
 import os
 import os.path as osp
 from dataclasses import dataclass
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from ..engine.errors import ConfigError
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv')
+# images a folder may hold that OpenCV does not read: counted, not read
+OTHER_IMAGES = ('.heic', '.heif', '.avif', '.gif', '.jp2', '.jxl', '.svg',
+                '.psd', '.dng', '.cr2', '.nef', '.arw')
 
 
 @dataclass
@@ -56,29 +59,65 @@ def _glob_base(pattern: str) -> str:
     return os.sep.join(parts) or '.'
 
 
-def collect_inputs(sources: Sequence[str]) -> List[Input]:
+def _under(path: str, folder: str) -> bool:
+    path, folder = osp.realpath(path), osp.realpath(folder)
+    return path == folder or path.startswith(folder + os.sep)
+
+
+class Inputs(list):
+    """The inputs found; how many files under the output folder were left
+    out, and the images in formats that are not read, by extension."""
+    left_out: int = 0
+    unread: Dict[str, int] = {}
+
+
+def _unread_images(sources: Sequence[str]) -> Dict[str, int]:
+    """{extension: count} of the files of :data:`OTHER_IMAGES` in the
+    folders among ``sources``."""
+    counts: Dict[str, int] = {}
+    for source in sources:
+        if not osp.isdir(source):
+            continue
+        for _, _, files in os.walk(source):
+            for f in files:
+                ext = osp.splitext(f)[1].lower()
+                if ext in OTHER_IMAGES:
+                    counts[ext] = counts.get(ext, 0) + 1
+    return counts
+
+
+def collect_inputs(sources: Sequence[str],
+                   output: Optional[str] = None) -> Inputs:
     """The files that ``sources`` (files, folders, globs) name.
 
     Names keep a folder's (or a glob's) sub-folders; where two inputs
     would still share a name (``x.jpg`` and ``x.png``), their extensions
-    stay in it, then a counter.
+    stay in it, then a counter. Files under the ``output`` folder that a
+    folder or glob finds are left out (a second run would read the first
+    one's overlays as new images) and counted in the list's ``left_out``.
 
     Raises:
         ConfigError: a source that is no file, folder or matching glob, or
             no images or videos found at all.
     """
     found = []
+    left_out = 0
     for source in sources:
-        if osp.isdir(source):
-            found += _in_folder(source)
+        if osp.isdir(source) or (glob.has_magic(source)
+                                 and not osp.isfile(source)):
+            inside = (
+                _in_folder(source) if osp.isdir(source) else _in_folder(
+                    _glob_base(source), source))
+            kept = [(p, n) for p, n in inside
+                    if output is None or not _under(p, output)]
+            left_out += len(inside) - len(kept)
+            found += kept
         elif osp.isfile(source):
             if not _kind(source):
                 raise ConfigError(f'input {source}: expected an image '
                                   f'({" ".join(IMAGE_EXTENSIONS)}) or a video '
                                   f'({" ".join(VIDEO_EXTENSIONS)})')
             found.append((source, osp.splitext(osp.basename(source))[0]))
-        elif glob.has_magic(source):
-            found += _in_folder(_glob_base(source), source)
         else:
             raise ConfigError(f'input not found: {source}')
     if not found:
@@ -90,11 +129,13 @@ def collect_inputs(sources: Sequence[str]) -> List[Input]:
         if osp.abspath(path) not in seen_paths:
             seen_paths.add(osp.abspath(path))
             distinct.append((path, name))
-    return [
+    inputs = Inputs(
         Input(path, name,
               _kind(path) == 'video')
-        for (path, _), name in zip(distinct, _unique(distinct))
-    ]
+        for (path, _), name in zip(distinct, _unique(distinct)))
+    inputs.left_out = left_out
+    inputs.unread = _unread_images(sources)
+    return inputs
 
 
 def _unique(found: List[tuple]) -> List[str]:

@@ -100,7 +100,18 @@ def main(argv=None):
                               read_config)
     with user_errors_exit():
         cfg = read_config(args.config)
-        items = collect_inputs(args.inputs)
+        if osp.exists(args.out) and not osp.isdir(args.out):
+            raise ConfigError(f'--out {args.out} is a file; infer writes a '
+                              'folder of results: give a folder')
+        items = collect_inputs(args.inputs, args.out)
+        if items.unread:
+            kinds = ', '.join(f'{n} {ext}' for ext, n in items.unread.items())
+            print(f'not read: {sum(items.unread.values())} images in formats '
+                  f'infer does not read ({kinds}); convert them to .png or '
+                  '.jpg to predict them')
+        if items.left_out:
+            print(f'left out {items.left_out} files under the output folder '
+                  f'{args.out}, which lies inside an input folder')
         opts = InferOptions(args.out, args.batch_size, args.opacity,
                             args.save_probs, args.save_frames)
         if is_detection_config(cfg):

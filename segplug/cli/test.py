@@ -63,6 +63,9 @@ def trigger_visualization_hook(cfg: Config, args) -> None:
 
 def dump_predictions(cfg: Config, out: str) -> None:
     if not is_detection(cfg):
+        if osp.exists(out) and not osp.isdir(out):
+            raise ConfigError(f'--out {out} is a file; an mmseg config writes '
+                              'its label maps into a folder: give a folder')
         # mmseg's IoUMetric writes the label maps; other metrics of a list
         # (e.g. TrimapIoUMetric) take no such keys
         evaluators = cfg.test_evaluator
@@ -80,6 +83,9 @@ def dump_predictions(cfg: Config, out: str) -> None:
     if not out.endswith(('.pkl', '.pickle')):
         raise ConfigError('--out: an mmdet config dumps its results to a '
                           f'.pkl or .pickle file, got {out}')
+    if osp.exists(out):
+        raise ConfigError(f'--out {out} exists; give a new file name, or '
+                          'remove it to write it again')
     evaluators = cfg.test_evaluator
     if not isinstance(evaluators, (list, tuple)):
         evaluators = [evaluators]

@@ -285,9 +285,9 @@ def test_a_save_that_fails_keeps_the_last_checkpoint_and_no_partial_file(
     assert checkpoint_problem(str(work / 'iter_2.pth')) is None
 
 
-@pytest.mark.parametrize('tool', ['test', 'infer'])
-def test_a_checkpoint_with_nan_weights(run_tool_in_process, shapes_root,
-                                       tmp_path, capfd, tool):
+def _untrained_checkpoint(path, nan_key=None) -> str:
+    """The shapes config's model as initialised, saved as a checkpoint;
+    with one NaN in ``nan_key``."""
     import torch
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
@@ -297,10 +297,17 @@ def test_a_checkpoint_with_nan_weights(run_tool_in_process, shapes_root,
     init_default_scope('mmseg')
     cfg = Config.fromfile(osp.join(REPO, CONFIG))
     state = MODELS.build(cfg.model).state_dict()
+    if nan_key:
+        state[nan_key][0, 0] = float('nan')
+    torch.save({'state_dict': state, 'meta': {}}, str(path))
+    return str(path)
+
+
+@pytest.mark.parametrize('tool', ['test', 'infer'])
+def test_a_checkpoint_with_nan_weights(run_tool_in_process, shapes_root,
+                                       tmp_path, capfd, tool):
     key = 'decode_head.conv_seg.weight'
-    state[key][0, 0] = float('nan')
-    checkpoint = str(tmp_path / 'nan.pth')
-    torch.save({'state_dict': state, 'meta': {}}, checkpoint)
+    checkpoint = _untrained_checkpoint(tmp_path / 'nan.pth', key)
     args = [f'tools/{tool}.py', CONFIG, checkpoint]
     if tool == 'test':
         args += ['--work-dir', str(tmp_path / 'w')]
@@ -317,3 +324,48 @@ def test_a_checkpoint_with_nan_weights(run_tool_in_process, shapes_root,
     assert 'mIoU: ' not in out.out + out.err
     assert not (tmp_path / 'out').exists() or not any(
         (tmp_path / 'out').rglob('*.png'))
+
+
+@pytest.mark.parametrize('tool', ['test', 'infer'])
+def test_an_out_that_is_a_file(run_tool_in_process, shapes_root, tmp_path,
+                               capfd, tool):
+    out = tmp_path / 'results.txt'
+    out.write_text('kept\n')
+    args = [f'tools/{tool}.py', CONFIG, str(tmp_path / 'any.pth')]
+    if tool == 'test':
+        args += ['--work-dir', str(tmp_path / 'w'), '--out', str(out)]
+    else:
+        args += [f'{shapes_root}/JPEGImages', '--out', str(out)]
+    if tool == 'test':  # the checkpoint must exist to get that far
+        _untrained_checkpoint(tmp_path / 'any.pth')
+    with pytest.raises(SystemExit) as exc:
+        run_tool_in_process(args)
+    assert exc.value.code.startswith(f'error: --out {out} is a file; ')
+    assert out.read_text() == 'kept\n'
+
+
+def test_infer_leaves_out_its_own_output_and_names_unread_formats(
+        run_tool_in_process, shapes_root, tmp_path, capfd):
+    import shutil
+    folder = tmp_path / 'photos'
+    folder.mkdir()
+    for name in ('val_00000.jpg', 'val_00001.jpg'):
+        shutil.copy(f'{shapes_root}/JPEGImages/{name}', folder)
+    (folder / 'phone.heic').write_bytes(b'\x00\x00\x00\x18ftypheic')
+    (folder / 'anim.gif').write_bytes(b'GIF89a')
+    checkpoint = _untrained_checkpoint(tmp_path / 'm.pth')
+    args = [
+        'tools/infer.py', CONFIG, checkpoint,
+        str(folder), '--out',
+        str(folder / 'out')
+    ]
+    run_tool_in_process(args)
+    first = capfd.readouterr().out
+    assert 'predicted 2 images, skipped 0' in first
+    assert ('not read: 2 images in formats infer does not read (1 .gif, '
+            '1 .heic); convert them to .png or .jpg to predict them') in first
+    run_tool_in_process(args)
+    second = capfd.readouterr().out
+    assert 'predicted 2 images, skipped 0' in second
+    assert (f'left out 4 files under the output folder {folder}/out, which '
+            'lies inside an input folder') in second

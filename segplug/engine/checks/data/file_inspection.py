@@ -104,7 +104,9 @@ def _label_facts(img: Image.Image) -> dict:
     facts = dict(shape=[img.height, img.width], mode=img.mode, channels=1)
     if img.mode in ('L', 'P'):
         # the histogram of indices, in C: 5x faster than numpy's bincount
-        facts['values'] = [v for v, n in enumerate(img.histogram()) if n]
+        histogram = img.histogram()
+        facts['values'] = [v for v, n in enumerate(histogram) if n]
+        facts['counts'] = [n for n in histogram if n]
         return facts
     array = np.array(img)
     if array.ndim == 3:
@@ -115,14 +117,16 @@ def _label_facts(img: Image.Image) -> dict:
                              and (array[..., 0] == array[..., 1]).all()
                              and (array[..., 1] == array[..., 2]).all())
     elif array.ndim == 2 and array.dtype.kind in 'biu':
-        facts['values'] = np.unique(array).astype(np.int64).tolist()
+        values, counts = np.unique(array, return_counts=True)
+        facts['values'] = values.astype(np.int64).tolist()
+        facts['counts'] = counts.astype(np.int64).tolist()
     return facts
 
 
 def inspect_label(path: str) -> dict:
     """Facts of the label at ``path``: ``shape`` (height, width), ``mode``
     (Pillow's), ``channels`` and, for one integer channel, the sorted
-    ``values``; ``colour`` for an RGB(A) label; or ``error`` ('missing',
+    ``values`` and their pixel ``counts``; ``colour`` for an RGB(A) label; or ``error`` ('missing',
     'empty', 'undecodable') with a ``detail``."""
     data, facts = _read(path)
     if facts is not None:

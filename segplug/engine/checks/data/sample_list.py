@@ -48,6 +48,7 @@ class LeafSamples:
         detection (bool): Whether its infos carry the image's width and
             height (mmdet) to match.
         palette (list, optional): Its classes' colours, from its metainfo.
+        classes (tuple, optional): Its classes' names, from its metainfo.
     """
     loader: str
     cfg: dict
@@ -58,6 +59,7 @@ class LeafSamples:
     labels: bool
     detection: bool
     palette: Optional[list] = None
+    classes: Optional[tuple] = None
 
     def files(self) -> Iterator[Tuple[str, str]]:
         """The (kind, path) of every file its samples read."""
@@ -136,7 +138,8 @@ def leaf_samples(loader: str, ds_cfg: dict,
         labels=_is_seg_dataset(dataset)
         and _loads_labels(ds_cfg.get('pipeline')),
         detection=bool(infos) and 'width' in infos[0] and 'height' in infos[0],
-        palette=dataset.metainfo.get('palette'))
+        palette=dataset.metainfo.get('palette'),
+        classes=tuple(dataset.metainfo.get('classes') or ()))
 
 
 def _is_seg_dataset(dataset) -> bool:

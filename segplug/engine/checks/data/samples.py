@@ -12,11 +12,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Dict, List, Sequence, Tuple
 
-from . import report
+from ...errors import DataError
+from . import label_statistics, report
+from .file_facts import file_facts
 from .sample_list import LeafSamples, Problem, label_rules, leaf_samples
 from .sample_problems import sample_problems
-from ...errors import DataError
-from .file_facts import file_facts
 
 
 @dataclass
@@ -29,6 +29,7 @@ class DataCheckSummary:
     decoded: int
     seconds: float
     left_out: int = 0
+    frequencies: str = ''
 
     def __str__(self) -> str:
         cached = 100 * (self.files - self.decoded) / max(self.files, 1)
@@ -91,16 +92,39 @@ def check_samples(cfg, datasets: Sequence[Tuple[str, dict]],
     work_dir = cfg.get('work_dir')
     if not problems and not empty:
         report.remove_stale(work_dir)
+        _label_check(cfg, leaves, facts, rules, summary)
         return summary
     message = _message(leaves, per_sample, empty + problems, rules)
+    # a finding may be the cause of the problems (JPEG labels, of values
+    # out of range)
+    also = label_statistics.findings(cfg, leaves, facts, rules)
+    if also:
+        message = f'{message}; {label_statistics.as_text(also)}'
     if mode == 'warn' and not empty:
         summary.left_out = _leave_out(leaves, per_sample, work_dir, message)
+        _label_check(cfg, leaves, facts, rules, summary)
         return summary
     listed = report.write_lines(work_dir, report.REPORT,
                                 report.problem_lines(empty + problems))
     where = f'; full list in {listed}' if listed else ''
     raise DataError(f'{message}{where}; fix or remove these files, or leave '
                     'these samples out with --cfg-options data_check=warn')
+
+
+def _label_check(cfg, leaves: List[LeafSamples], facts: Dict, rules,
+                 summary: 'DataCheckSummary') -> None:
+    """The train labels' class frequencies into ``summary`` (and the log),
+    then the checks of :mod:`.label_statistics`."""
+    pixels = label_statistics.class_pixels(leaves, facts, 'train_dataloader')
+    if pixels:
+        classes = next((leaf.classes for leaf in leaves
+                        if leaf.loader == 'train_dataloader' and leaf.classes),
+                       ())
+        summary.frequencies = label_statistics.frequencies(
+            pixels, rules, classes)
+        # before the Runner and its logger: the process's own output
+        print(f'train labels: {summary.frequencies}', flush=True)
+    label_statistics.check_labels(cfg, leaves, facts, rules)
 
 
 def _leave_out(leaves: List[LeafSamples], per_sample: List[list], work_dir,
