@@ -106,6 +106,7 @@ def test_cfg_options_keep_paths_and_read_values_as_the_config_has_them():
             'model.data_preprocessor.mean': '1,2,3',
             'param_scheduler.1.end': '40',
             'model.auxiliary_head': 'None',
+            'train_dataloader.dataset.metainfo': "{'classes': ('a', 'b')}",
         }.items()
     }
     cfg = load_config(CONFIG, cfg_options=raw)
@@ -117,6 +118,7 @@ def test_cfg_options_keep_paths_and_read_values_as_the_config_has_them():
     assert cfg.model.data_preprocessor.mean == [1, 2, 3]
     assert cfg.param_scheduler[1].end == 40
     assert cfg.model.auxiliary_head is None
+    assert cfg.train_dataloader.dataset.metainfo == {'classes': ('a', 'b')}
 
 
 def test_launcher_pytorch_outside_torchrun(run_tool_in_process, monkeypatch,
@@ -369,3 +371,17 @@ def test_infer_leaves_out_its_own_output_and_names_unread_formats(
     assert 'predicted 2 images, skipped 0' in second
     assert (f'left out 4 files under the output folder {folder}/out, which '
             'lies inside an input folder') in second
+
+
+def test_a_palette_shorter_than_the_classes(run_tool_in_process, shapes_root,
+                                            tmp_path, capfd):
+    metainfo = ("{'classes': ('background', 'circle', 'square', 'triangle', "
+                "'star'), 'palette': [[0, 0, 0], [255, 0, 0]]}")
+    msg = _train_error(run_tool_in_process, [
+        CONFIG, '--work-dir',
+        str(tmp_path / 'w'), *shapes_options(shapes_root, 4),
+        f'train_dataloader.dataset.metainfo={metainfo}'
+    ], capfd)
+    assert msg.startswith('error: train_dataloader: its dataset '
+                          '(ShapesDataset) cannot be built: ValueError: '
+                          'palette does not match classes')

@@ -12,6 +12,7 @@ them, except that a path (text with a ``/`` and no brackets) stays text.
 ``None`` sets any key to ``None``.
 """
 import argparse
+import ast
 from typing import Any, Dict, Optional
 
 from mmengine.config import Config, DictAction
@@ -63,12 +64,22 @@ def _unquote(text: str) -> str:
 
 
 def _parse_free(key: str, text: str) -> Any:
-    """``DictAction``'s reading, its bracket assertion as one line."""
+    """A Python literal where the text is one (a dict, a list of strings
+    in quotes), else ``DictAction``'s reading; its failures as one line."""
+    if text[:1] in '{[(':
+        try:
+            return ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            pass
     try:
         return DictAction._parse_iterable(text)
     except AssertionError:
         raise ConfigError(f'--cfg-options {key}={text}: unbalanced brackets; '
                           'write lists as [a,b] or a,b') from None
+    except RecursionError:
+        raise ConfigError(f'--cfg-options {key}={text}: cannot be read; '
+                          'write a Python literal ({"a": 1}, [1, 2]) or '
+                          'a,b') from None
 
 
 def _parse_one(key: str, text: str, old: Any) -> Any:

@@ -11,7 +11,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Iterator, List, NamedTuple, Optional, Tuple
 
-from ...errors import ConfigError
+from ...errors import ConfigError, DataError
 from .file_inspection import IMAGE, LABEL
 
 
@@ -113,7 +113,15 @@ def leaf_samples(loader: str, ds_cfg: dict,
     """The samples of the leaf dataset ``ds_cfg`` (None if it is not an
     mmengine ``BaseDataset``), built in the registry ``scope``."""
     from mmengine.dataset import BaseDataset
-    dataset = _build(ds_cfg, scope)
+    try:
+        dataset = _build(ds_cfg, scope)
+    except (DataError, ConfigError, FileNotFoundError):
+        raise
+    except Exception as err:  # the dataset's own check of its arguments
+        what = str(err).strip().splitlines()
+        raise ConfigError(
+            f'{loader}: its dataset ({ds_cfg.get("type")}) cannot be built: '
+            f'{type(err).__name__}: {what[0] if what else ""}') from None
     if not isinstance(dataset, BaseDataset):
         return None
     full = dataset.data_list

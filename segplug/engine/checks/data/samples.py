@@ -14,6 +14,7 @@ from typing import Dict, List, Sequence, Tuple
 
 from ...errors import DataError
 from . import label_statistics, report
+from .batches import check_batches
 from .file_facts import file_facts
 from .sample_list import LeafSamples, Problem, label_rules, leaf_samples
 from .sample_problems import sample_problems
@@ -125,6 +126,7 @@ def _label_check(cfg, leaves: List[LeafSamples], facts: Dict, rules,
         # before the Runner and its logger: the process's own output
         print(f'train labels: {summary.frequencies}', flush=True)
     label_statistics.check_labels(cfg, leaves, facts, rules)
+    check_batches(cfg, leaves, facts, cfg.get('default_scope'))
 
 
 def _leave_out(leaves: List[LeafSamples], per_sample: List[list], work_dir,
