@@ -3,7 +3,7 @@ all of them in one COCO-style results file."""
 import json
 import os
 import os.path as osp
-from typing import List
+from typing import List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -39,9 +39,34 @@ def draw_instances(image: np.ndarray, pred: InstancePrediction, classes,
     return out
 
 
-def coco_results(item: Input, pred: InstancePrediction, classes) -> list:
-    """One COCO result dict per instance; ``category_id`` is the class
-    index + 1 (COCO's 1-based ids; the shapes data's ids)."""
+def category_ids(cfg, classes) -> Tuple[List[int], str]:
+    """The COCO category id of each class index, as mmdet's CocoDataset and
+    CocoMetric pair them (the annotation file's categories named in
+    ``classes``, in the file's order), from the annotation file of the
+    config's test (else val) dataset; index + 1 where that file is not
+    here. (ids, where they came from)."""
+    for loader in ('test_dataloader', 'val_dataloader'):
+        dataset = (cfg.get(loader) or {}).get('dataset') or {}
+        ann_file = dataset.get('ann_file')
+        if not ann_file:
+            continue
+        path = osp.join(dataset.get('data_root') or '', ann_file)
+        if not osp.isfile(path):
+            continue
+        with open(path) as f:
+            categories = json.load(f).get('categories') or []
+        by_name = [c['id'] for c in categories if c.get('name') in classes]
+        if len(by_name) == len(classes):
+            return by_name, path
+    return [k + 1 for k in range(len(classes))], ''
+
+
+def coco_results(item: Input,
+                 pred: InstancePrediction,
+                 classes,
+                 ids: Optional[List[int]] = None) -> list:
+    """One COCO result dict per instance; ``category_id`` is ``ids[label]``
+    (:func:`category_ids`; COCO's 1-based index + 1 without them)."""
     from pycocotools import mask as mask_util
     results = []
     for k, (box, score,
@@ -49,7 +74,7 @@ def coco_results(item: Input, pred: InstancePrediction, classes) -> list:
         x1, y1, x2, y2 = (float(v) for v in box)
         entry = dict(
             image_file=item.path,
-            category_id=int(label) + 1,
+            category_id=int(ids[label]) if ids else int(label) + 1,
             category_name=classes[label],
             bbox=[x1, y1, x2 - x1, y2 - y1],
             score=float(score))
@@ -75,6 +100,10 @@ def infer_instances(cfg, checkpoint: str, items: List[Input],
     """Predict the images of ``items`` with an mmdet model: overlays under
     ``overlays/`` and ``results.json``; videos are skipped."""
     detector = PytorchDetector(cfg, checkpoint, device)
+    ids, source = category_ids(detector.cfg, detector.classes)
+    print(f'category ids: those of {source}' if source else
+          'category ids: class index + 1 (no annotation file of the config '
+          'is here to give the dataset\'s own)')
     counts, results = Counts(), []
     images = [i for i in items if not i.is_video]
     for item in items:
@@ -85,7 +114,7 @@ def infer_instances(cfg, checkpoint: str, items: List[Input],
     for item in progress(images, desc=f'predicting {len(images)} images'):
         for loaded, image in read_batch([item], counts):
             pred = _kept(detector.predict([image])[0], score_thr)
-            results += coco_results(loaded, pred, detector.classes)
+            results += coco_results(loaded, pred, detector.classes, ids)
             imwrite(
                 osp.join(opts.out, 'overlays', loaded.name + '.png'),
                 draw_instances(image, pred, detector.classes, detector.palette,

@@ -10,7 +10,7 @@ nor trains on something other than what the file says without notice.
 import json
 import os.path as osp
 import warnings
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Dict, List, Optional, Set, Tuple
 
 import numpy as np
@@ -85,8 +85,12 @@ class CheckedCocoDataset(CocoDataset):
     - an object whose category_id is not in the file's categories:
       dropped;
     - a polygon with fewer than 3 points, an odd number of coordinates or
-      zero area: the polygon is dropped; an object left with no polygon is
-      dropped;
+      zero area: the polygon is dropped; an object left with no polygon,
+      or with an empty segmentation, or with an RLE mask whose size is
+      not its image's, is dropped;
+    - an object whose image_id the file does not list: reported (mmdet
+      leaves it out);
+    - an image listed twice: :class:`DataError`;
     - a box reaching outside the image: clipped to it; a box wholly
       outside, or of zero width, height or area: the object is dropped;
     - no box (or not 4 numbers): the box around its polygons, or, without
@@ -105,6 +109,7 @@ class CheckedCocoDataset(CocoDataset):
         self._seen_ann_ids: Set[int] = set()
         self._repeated_ann_ids: List[int] = []
         self._category_ids: Optional[Set[int]] = None
+        self._image_ids_checked = False
         try:
             data_list = super().load_data_list()
         except AssertionError:
@@ -124,6 +129,24 @@ class CheckedCocoDataset(CocoDataset):
                 f'{self.ann_file}: {what}: {kind} ids {_shown(ids)}',
                 stacklevel=2)
         return kept
+
+    def _check_image_ids(self) -> None:
+        """Images listed twice (COCO's index keeps one of them, and the
+        score counts the other's objects against it) are an error;
+        objects of an image id the file does not list are reported, as
+        they are left out."""
+        raw = self.coco.dataset
+        ids = [img.get('id') for img in raw.get('images') or []]
+        twice = sorted(i for i, n in Counter(ids).items() if n > 1)
+        if twice:
+            raise DataError(f'{self.ann_file}: images listed more than once: '
+                            f'image ids {_shown(twice)}; list each once')
+        known = set(ids)
+        for ann in raw.get('annotations') or []:
+            if ann.get('image_id') not in known:
+                self._report('annotation',
+                             'image_id not in the images, object left '
+                             'out', ann.get('id'))
 
     def _readable(self, data_list: List[dict]) -> List[dict]:
         """The images of ``data_list`` whose file decodes (facts cached as
@@ -145,6 +168,9 @@ class CheckedCocoDataset(CocoDataset):
         return kept
 
     def parse_data_info(self, raw_data_info: dict) -> dict:
+        if not self._image_ids_checked:  # while mmdet's COCO index is held
+            self._image_ids_checked = True
+            self._check_image_ids()
         img = raw_data_info['raw_img_info']
         anns = []
         for ann in raw_data_info['raw_ann_info']:
@@ -177,7 +203,17 @@ class CheckedCocoDataset(CocoDataset):
                 'object dropped', ann['id'])
             return None
         seg = ann.get('segmentation')
-        if isinstance(seg, list):  # polygons (RLE dicts are left to mmdet)
+        if seg is not None and not seg:
+            self._report('annotation', 'empty segmentation, object dropped',
+                         ann['id'])
+            return None
+        if isinstance(seg, dict) and 'size' in seg and list(
+                seg['size']) != [height, width]:
+            self._report(
+                'annotation', "RLE mask whose size is not its image's, "
+                'object dropped', ann['id'])
+            return None
+        if isinstance(seg, list):  # polygons
             valid = [poly for poly in seg if _valid_polygon(poly)]
             if len(valid) < len(seg):
                 self._report(

@@ -231,3 +231,40 @@ def test_annotation_file_that_does_not_parse_names_line_and_column(tmp_path):
             'column 35: Unterminated string .*: the file ends '
             'before its brackets close'):
         _load(tmp_path)
+
+
+def test_empty_and_wrongly_sized_masks_are_dropped_and_named(tmp_path):
+    empty = dict(_ann(1, 1, [10, 10, 20, 20]), segmentation=[])
+    wrong = dict(
+        _ann(2, 2, [10, 10, 20, 20]),
+        segmentation={
+            'size': [20, 25],
+            'counts': '0'
+        })
+    _write(tmp_path, [empty, wrong, _ann(3, 2, [10, 10, 20, 20])])
+    ds, messages = _load(tmp_path)
+    assert 'annotation ids 1' in _line(messages,
+                                       'empty segmentation, object dropped')
+    assert 'annotation ids 2' in _line(
+        messages, "RLE mask whose size is not its image's, object dropped")
+    assert [len(item['gt_bboxes']) for item in ds] == [0, 1]
+
+
+def test_an_image_listed_twice_is_an_error(tmp_path):
+    from segplug.engine import DataError
+    _write(tmp_path, [_ann(1, 1, [10, 10, 20, 20])])
+    data = json.loads((tmp_path / 'ann.json').read_text())
+    data['images'].append(dict(data['images'][0]))
+    (tmp_path / 'ann.json').write_text(json.dumps(data))
+    with pytest.raises(
+            DataError,
+            match=r'ann.json: images listed more than once: '
+            r'image ids 1; list each once$'):
+        _load(tmp_path)
+
+
+def test_objects_of_an_image_not_listed_are_named(tmp_path):
+    _write(tmp_path, [_ann(1, 1, [10, 10, 20, 20]), _ann(2, 9, [1, 1, 5, 5])])
+    _, messages = _load(tmp_path)
+    assert 'annotation ids 2' in _line(
+        messages, 'image_id not in the images, object left out')

@@ -385,3 +385,24 @@ def test_a_palette_shorter_than_the_classes(run_tool_in_process, shapes_root,
     assert msg.startswith('error: train_dataloader: its dataset '
                           '(ShapesDataset) cannot be built: ValueError: '
                           'palette does not match classes')
+
+
+def test_coco_classes_that_are_no_category_of_the_file(run_tool_in_process,
+                                                       shapes_root, tmp_path):
+    config = ('configs/mask_rcnn/'
+              'mask-rcnn_r18-tiny_fpn_1xb8-1.2k_shapes-128x128.py')
+    with pytest.raises(SystemExit) as exc:
+        run_tool_in_process([
+            'tools/check_data.py', config, '--work-dir',
+            str(tmp_path / 'w'), '--cfg-options', *[
+                f'{loader}.dataset.data_root={shapes_root}/'
+                for loader in ('train_dataloader', 'val_dataloader',
+                               'test_dataloader')
+            ], "train_dataloader.dataset.metainfo={'classes': ('cat', 'dog')}"
+        ])
+    assert ('split file lists no samples (1): '
+            f'{shapes_root}/annotations/instances_train.json (it has 16 '
+            'images, but none of the classes cat, dog is one of its '
+            'categories (circle, square, triangle, star); set '
+            "metainfo.classes to the file's category names)") in str(
+                exc.value.code)

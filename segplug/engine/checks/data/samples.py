@@ -87,8 +87,8 @@ def check_samples(cfg, datasets: Sequence[Tuple[str, dict]],
         time.perf_counter() - start)
     problems = [p for leaf in per_sample for found in leaf for p in found]
     empty = [
-        Problem(leaf.loader, 'split:empty', leaf.name) for leaf in leaves
-        if not leaf.infos
+        Problem(leaf.loader, 'split:empty', leaf.name, _why_empty(leaf))
+        for leaf in leaves if not leaf.infos
     ]
     work_dir = cfg.get('work_dir')
     if not problems and not empty:
@@ -110,6 +110,27 @@ def check_samples(cfg, datasets: Sequence[Tuple[str, dict]],
     where = f'; full list in {listed}' if listed else ''
     raise DataError(f'{message}{where}; fix or remove these files, or leave '
                     'these samples out with --cfg-options data_check=warn')
+
+
+def _why_empty(leaf: LeafSamples) -> str:
+    """For a COCO file that has images, the likely reason no sample is
+    left: none of the config's classes is one of its categories."""
+    import json
+    if not str(leaf.name).endswith('.json'):
+        return ''
+    try:
+        with open(leaf.name) as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return ''
+    names = [c.get('name') for c in data.get('categories') or []]
+    if not data.get('images') or not leaf.classes or set(
+            leaf.classes) & set(names):
+        return ''
+    return (f'it has {len(data["images"])} images, but none of the '
+            f'classes {", ".join(leaf.classes[:4])} is one of its categories '
+            f'({", ".join(map(str, names[:4]))}); set metainfo.classes to '
+            "the file's category names")
 
 
 def _label_check(cfg, leaves: List[LeafSamples], facts: Dict, rules,
