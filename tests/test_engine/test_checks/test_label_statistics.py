@@ -146,3 +146,15 @@ def test_the_switch(repo_root, shapes):
     check_data(_cfg(repo_root, shapes, 'label_check=off'), LOADERS)
     with pytest.raises(ConfigError, match="label_check: expected 'error'"):
         check_data(_cfg(repo_root, shapes, 'label_check=never'), LOADERS)
+
+
+def test_images_with_an_exif_orientation(repo_root, shapes):
+    image = shapes / 'JPEGImages' / 'train_00002.jpg'
+    with Image.open(image) as img:
+        exif = img.getexif()
+        exif[0x0112] = 3  # turned 180 degrees: the size stays
+        img.save(image, exif=exif)
+    message = _error(_cfg(repo_root, shapes))
+    assert (f'train_dataloader: 1 images carry an EXIF orientation ({image}),'
+            ' which turns the image when it is read but not its label') in (
+                message)

@@ -20,7 +20,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 from ....utils.progress import progress
 from .file_inspection import inspect_file
 
-_VERSION = 2  # 2: labels' pixel counts
+_VERSION = 2  # 2: labels' pixel counts, images' EXIF orientation
 # below this many files to decode, starting worker processes costs more
 # than it saves
 _MIN_PARALLEL = 200

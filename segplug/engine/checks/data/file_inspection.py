@@ -75,14 +75,19 @@ def _inspect_jpeg(data: bytes) -> Optional[dict]:
         if message.startswith(_CORRUPTION):
             return dict(error='corrupt', detail=message)
         return None
-    if _orientation(data) in (5, 6, 7, 8):  # turned by 90 degrees
+    orientation = _orientation(data)
+    if orientation in (5, 6, 7, 8):  # turned by 90 degrees
         height, width = width, height
-    return dict(shape=[height, width])
+    facts = dict(shape=[height, width])
+    if orientation != 1:
+        facts['orientation'] = orientation
+    return facts
 
 
 def inspect_image(path: str) -> dict:
     """Facts of the image at ``path``: ``shape`` (height, width) after the
-    EXIF orientation, or ``error`` ('missing', 'empty', 'undecodable',
+    EXIF orientation (and ``orientation``, where a JPEG has one other than
+    upright), or ``error`` ('missing', 'empty', 'undecodable',
     'corrupt') with a ``detail``."""
     data, facts = _read(path)
     if facts is not None:

@@ -6,8 +6,9 @@ nothing: binary masks stored as 0/255 where 255 is the ignore index (the
 model learns background alone, and mIoU 100 is reported), labels that are
 all one class, ``reduce_zero_label=True`` on labels whose 0 is the
 background class, labels saved as JPEG (lossy: values blend at every
-edge), val samples that are also train samples, ids listed twice, and
-images a folder dataset skips because their extension differs in case.
+edge), val samples that are also train samples, ids listed twice,
+images a folder dataset skips because their extension differs in case,
+and images whose EXIF orientation turns them and not their labels.
 
 ``label_check`` (top-level config key) decides: 'error' (the default)
 stops the run with one line, 'warn' warns and goes on, 'off' skips this.
@@ -176,6 +177,28 @@ def _case_skipped(leaves) -> List[str]:
     return found
 
 
+def _turned_images(leaves, facts) -> List[str]:
+    """Images with an EXIF orientation: the pipeline's OpenCV turns the
+    image and not its label (a PNG has none), so where the turn keeps the
+    size (a square image, or 180 degrees) the label no longer lines up."""
+    from .file_inspection import IMAGE
+    found = []
+    for leaf in leaves:
+        if not leaf.labels:
+            continue
+        turned = [
+            i['img_path'] for i in leaf.infos
+            if facts.get((IMAGE, i['img_path']), {}).get('orientation')
+        ]
+        if turned:
+            found.append(
+                f'{leaf.loader}: {len(turned)} images carry an EXIF '
+                f'orientation ({_shown(turned)}), which turns the image '
+                'when it is read but not its label; save them with the '
+                'orientation applied (e.g. mogrify -auto-orient)')
+    return found
+
+
 def _mode(cfg) -> str:
     mode = cfg.get('label_check', 'error')
     if mode not in MODES:
@@ -197,7 +220,8 @@ def findings(cfg, leaves: List[LeafSamples], facts: Dict,
                     if leaf.loader == 'train_dataloader' and leaf.classes), ())
     return (_one_class(leaves, facts, rules, classes) +
             _zero_is_background(leaves) + _jpeg_labels(leaves) +
-            _shared_and_repeated(leaves) + _case_skipped(leaves))
+            _shared_and_repeated(leaves) + _case_skipped(leaves) +
+            _turned_images(leaves, facts))
 
 
 def as_text(found: List[str]) -> str:
