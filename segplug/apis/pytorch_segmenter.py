@@ -8,6 +8,7 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 
+from ..engine.errors import DeviceError
 from ..engine.inference.fast_path import (fast_from_config, fast_options,
                                           make_fast)
 from ..engine.inference.trained_model import load_trained_model
@@ -78,6 +79,11 @@ class PytorchSegmenter(Segmenter):
                 with_probs: bool = False) -> List[SegPrediction]:
         """Predict BGR uint8 images (H, W, 3) of any sizes, in one batch
         per size; each prediction at its image's own size."""
+        if self.postprocessor is not None:
+            for img in images:
+                _check_crf_memory(img.shape[:2],
+                                  self.model.decode_head.num_classes,
+                                  next(self.model.parameters()).device)
         samples = [self.pipeline(dict(img=_checked(img))) for img in images]
         groups = OrderedDict()
         for i, sample in enumerate(samples):
@@ -131,3 +137,40 @@ def _checked(img: np.ndarray) -> np.ndarray:
         raise ValueError('predict: expected images of shape (H, W, 3), got '
                          f'{img.shape}')
     return img
+
+
+def _available_bytes(device: torch.device) -> int:
+    """Memory free for a computation on ``device``: the CUDA device's free
+    memory, or the system's available memory (Linux), or a large number
+    where neither can be read."""
+    if device.type == 'cuda':
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        with open('/proc/meminfo') as f:
+            for line in f:
+                if line.startswith('MemAvailable:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 1 << 62
+
+
+def _check_crf_memory(size, num_classes: int, device) -> None:
+    """Refuse the dense CRF on an image it has not the memory for, before
+    it starts (the system would otherwise kill the process, or swap for
+    hours).
+
+    Raises:
+        DeviceError: naming the image's size, the memory it needs and the
+            memory there is.
+    """
+    from ..models.postprocessors import dense_crf_bytes
+    needed = dense_crf_bytes(size[0], size[1], num_classes)
+    free = _available_bytes(torch.device(device))
+    if needed > free:
+        gib = 1 << 30
+        raise DeviceError(
+            f'the dense CRF on a {size[1]}x{size[0]} image of '
+            f'{num_classes} classes needs about {needed / gib:.1f} GiB, and '
+            f'{free / gib:.1f} GiB are free; downscale the image, or predict '
+            'without the CRF')

@@ -406,3 +406,27 @@ def test_coco_classes_that_are_no_category_of_the_file(run_tool_in_process,
             'categories (circle, square, triangle, star); set '
             "metainfo.classes to the file's category names)") in str(
                 exc.value.code)
+
+
+def test_crf_on_an_image_it_has_not_the_memory_for(run_tool_in_process,
+                                                   tmp_path, capfd,
+                                                   monkeypatch):
+    import cv2
+    import numpy as np
+
+    from segplug.apis import pytorch_segmenter
+    monkeypatch.setattr(pytorch_segmenter, '_available_bytes',
+                        lambda device: 200 << 20)
+    photo = str(tmp_path / 'photo.jpg')
+    cv2.imwrite(photo, np.full((1200, 1600, 3), 128, np.uint8))
+    checkpoint = _untrained_checkpoint(tmp_path / 'm.pth')
+    with pytest.raises(SystemExit) as exc:
+        run_tool_in_process([
+            'tools/infer.py', CONFIG, checkpoint, photo, '--crf', '--out',
+            str(tmp_path / 'out')
+        ])
+    # 1600 x 1200 pixels x 6 x 96 bytes
+    assert exc.value.code == (
+        'error: the dense CRF on a 1600x1200 image of 5 classes needs about '
+        '1.0 GiB, and 0.2 GiB are free; downscale the image, or predict '
+        'without the CRF')

@@ -68,6 +68,17 @@ def check_crf_inputs(probs: Tensor, image: Tensor, sum_tol: float) -> None:
             f'{err:.3g}')
 
 
+# The peak memory of dense_crf grows with pixels x (classes + 1): the
+# lattice's splatted values and blur buffers, about 85 bytes each on 1 and
+# 4 megapixel images; rounded up
+BYTES_PER_PIXEL_AND_CLASS = 96
+
+
+def dense_crf_bytes(height: int, width: int, num_classes: int) -> int:
+    """About how much memory :func:`dense_crf` takes on an image."""
+    return height * width * (num_classes + 1) * BYTES_PER_PIXEL_AND_CLASS
+
+
 def dense_crf(probs: Tensor,
               image: Union[Tensor, np.ndarray],
               num_iters: int = _D.num_iters,

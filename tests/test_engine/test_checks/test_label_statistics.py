@@ -155,6 +155,6 @@ def test_images_with_an_exif_orientation(repo_root, shapes):
         exif[0x0112] = 3  # turned 180 degrees: the size stays
         img.save(image, exif=exif)
     message = _error(_cfg(repo_root, shapes))
-    assert (f'train_dataloader: 1 images carry an EXIF orientation ({image}),'
-            ' which turns the image when it is read but not its label') in (
-                message)
+    assert (f'train_dataloader: 1 images carry an EXIF orientation ({image}) '
+            'that turns them as they are read without changing their size'
+            ) in message

@@ -178,24 +178,31 @@ def _case_skipped(leaves) -> List[str]:
 
 
 def _turned_images(leaves, facts) -> List[str]:
-    """Images with an EXIF orientation: the pipeline's OpenCV turns the
-    image and not its label (a PNG has none), so where the turn keeps the
-    size (a square image, or 180 degrees) the label no longer lines up."""
+    """Images whose EXIF orientation turns them as they are read without
+    changing their size (a mirror or 180 degrees, or a square image): a
+    label drawn on the stored pixels passes the size check and no longer
+    lines up. (A turn that changes the size is the sample check's size
+    mismatch, or a label drawn on the turned image.)"""
     from .file_inspection import IMAGE
     found = []
     for leaf in leaves:
         if not leaf.labels:
             continue
-        turned = [
-            i['img_path'] for i in leaf.infos
-            if facts.get((IMAGE, i['img_path']), {}).get('orientation')
-        ]
+        turned = []
+        for info in leaf.infos:
+            image = facts.get((IMAGE, info['img_path']), {})
+            orientation, shape = image.get('orientation'), image.get('shape')
+            if orientation and (orientation in (2, 3, 4) or
+                                (shape and shape[0] == shape[1])):
+                turned.append(info['img_path'])
         if turned:
             found.append(
                 f'{leaf.loader}: {len(turned)} images carry an EXIF '
-                f'orientation ({_shown(turned)}), which turns the image '
-                'when it is read but not its label; save them with the '
-                'orientation applied (e.g. mogrify -auto-orient)')
+                f'orientation ({_shown(turned)}) that turns them as they are '
+                'read without changing their size, so nothing shows whether '
+                'their labels were drawn turned too; save them with the '
+                'orientation applied (e.g. mogrify -auto-orient) and check '
+                'their labels')
     return found
 
 
