@@ -158,3 +158,26 @@ def test_images_with_an_exif_orientation(repo_root, shapes):
     assert (f'train_dataloader: 1 images carry an EXIF orientation ({image}) '
             'that turns them as they are read without changing their size'
             ) in message
+
+
+def test_labels_resized_with_interpolation(repo_root, shapes):
+    """Objects of class 4 on background 0, scaled up with bilinear
+    interpolation (image and label alike): 1, 2 and 3 appear at every
+    edge, all within [0, 5), so the value check passes them."""
+    names = (shapes / 'ImageSets' / 'Segmentation' /
+             'train.txt').read_text().split()
+    for name in names:
+        image = shapes / 'JPEGImages' / f'{name}.jpg'
+        cv2.imwrite(str(image), cv2.resize(cv2.imread(str(image)), (64, 64)))
+        path = shapes / 'SegmentationClass' / f'{name}.png'
+        label = np.array(Image.open(path))
+        label = np.where((label > 0) & (label < 255), 4, 0).astype(np.uint8)
+        Image.fromarray(
+            cv2.resize(label, (64, 64),
+                       interpolation=cv2.INTER_LINEAR)).save(path)
+    message = _error(_cfg(repo_root, shapes))
+    assert ('train labels: the values 1, 2, 3 appear only in one-pixel bands '
+            'between two other classes') in message
+    assert message.endswith('masks resized with interpolation? Resize labels '
+                            'with nearest-neighbour only; or go on with '
+                            '--cfg-options label_check=warn')

@@ -8,7 +8,9 @@ all one class, ``reduce_zero_label=True`` on labels whose 0 is the
 background class, labels saved as JPEG (lossy: values blend at every
 edge), val samples that are also train samples, ids listed twice,
 images a folder dataset skips because their extension differs in case,
-and images whose EXIF orientation turns them and not their labels.
+images whose EXIF orientation turns them without changing their size,
+and labels resized with interpolation (a class that appears only between
+two others).
 
 ``label_check`` (top-level config key) decides: 'error' (the default)
 stops the run with one line, 'warn' warns and goes on, 'off' skips this.
@@ -153,6 +155,74 @@ def _shared_and_repeated(leaves) -> List[str]:
     return found
 
 
+# how many train labels the blend test reads (it decodes them), and the
+# share of a value's pixels that must lie between two other classes
+_BLEND_LABELS, _BLEND_SHARE = 32, 0.95
+
+
+def _between(label, ignore: int) -> dict:
+    """{value: (pixels, pixels lying between two other values)}: a pixel
+    lies between where its left and right (or upper and lower) neighbours
+    are two values other than its own, one below and one above it."""
+    import numpy as np
+    found = {}
+    inner = label[1:-1, 1:-1].astype(np.int32)
+    between = np.zeros(inner.shape, bool)
+    for a, b in ((label[1:-1, :-2], label[1:-1,
+                                          2:]), (label[:-2,
+                                                       1:-1], label[2:,
+                                                                    1:-1])):
+        a, b = a.astype(np.int32), b.astype(np.int32)
+        low, high = np.minimum(a, b), np.maximum(a, b)
+        between |= (low < inner) & (inner < high) & (high != ignore)
+    for value in np.unique(inner):
+        if value == ignore:
+            continue
+        mask = inner == value
+        found[int(value)] = (int(mask.sum()), int((mask & between).sum()))
+    return found
+
+
+def _blended(leaves, rules: Optional[LabelRules]) -> List[str]:
+    """A class whose pixels all lie in one-pixel bands between two other
+    classes, in the train labels: masks resized with interpolation (which
+    makes the value between two classes at every edge between them)."""
+    import numpy as np
+    from PIL import Image
+    ignore = rules.ignore_index if rules else 255
+    paths = [
+        i['seg_map_path'] for leaf in leaves
+        if leaf.loader == 'train_dataloader' and leaf.labels
+        for i in leaf.infos if i.get('seg_map_path')
+    ][:_BLEND_LABELS]
+    totals: Counter = Counter()
+    bands: Counter = Counter()
+    files: Counter = Counter()
+    for path in paths:
+        try:
+            with Image.open(path) as img:
+                label = np.array(img)
+        except Exception:  # noqa: B902  the sample check names it
+            continue
+        if label.ndim != 2 or min(label.shape) < 3:
+            continue
+        for value, (pixels, between) in _between(label, ignore).items():
+            totals[value] += pixels
+            bands[value] += between
+            files[value] += 1
+    blended = sorted(v for v in totals
+                     if files[v] >= 3 and bands[v] >= _BLEND_SHARE * totals[v])
+    if not blended:
+        return []
+    return [
+        f'train labels: the values {", ".join(map(str, blended))} appear '
+        'only in one-pixel bands between two other classes, in '
+        f'{max(files[v] for v in blended)} of {len(paths)} labels read: masks '
+        'resized with interpolation? Resize labels with nearest-neighbour '
+        'only'
+    ]
+
+
 def _case_skipped(leaves) -> List[str]:
     """Images a folder dataset (no split file) does not read because their
     extension differs in case from the one it reads."""
@@ -228,7 +298,7 @@ def findings(cfg, leaves: List[LeafSamples], facts: Dict,
     return (_one_class(leaves, facts, rules, classes) +
             _zero_is_background(leaves) + _jpeg_labels(leaves) +
             _shared_and_repeated(leaves) + _case_skipped(leaves) +
-            _turned_images(leaves, facts))
+            _turned_images(leaves, facts) + _blended(leaves, rules))
 
 
 def as_text(found: List[str]) -> str:
