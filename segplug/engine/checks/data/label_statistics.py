@@ -276,6 +276,12 @@ def _turned_images(leaves, facts) -> List[str]:
     return found
 
 
+def train_classes(leaves: List[LeafSamples]) -> Sequence[str]:
+    """The class names of the train loader's datasets (their metainfo)."""
+    return next((leaf.classes for leaf in leaves
+                 if leaf.loader == 'train_dataloader' and leaf.classes), ())
+
+
 def _mode(cfg) -> str:
     mode = cfg.get('label_check', 'error')
     if mode not in MODES:
@@ -293,9 +299,7 @@ def findings(cfg, leaves: List[LeafSamples], facts: Dict,
     """
     if _mode(cfg) == 'off':
         return []
-    classes = next((leaf.classes for leaf in leaves
-                    if leaf.loader == 'train_dataloader' and leaf.classes), ())
-    return (_one_class(leaves, facts, rules, classes) +
+    return (_one_class(leaves, facts, rules, train_classes(leaves)) +
             _zero_is_background(leaves) + _jpeg_labels(leaves) +
             _shared_and_repeated(leaves) + _case_skipped(leaves) +
             _turned_images(leaves, facts) + _blended(leaves, rules))

@@ -135,15 +135,12 @@ def _why_empty(leaf: LeafSamples) -> str:
 
 def _label_check(cfg, leaves: List[LeafSamples], facts: Dict, rules,
                  summary: 'DataCheckSummary') -> None:
-    """The train labels' class frequencies into ``summary`` (and the log),
+    """The train labels' class frequencies into ``summary`` (and printed),
     then the checks of :mod:`.label_statistics`."""
     pixels = label_statistics.class_pixels(leaves, facts, 'train_dataloader')
     if pixels:
-        classes = next((leaf.classes for leaf in leaves
-                        if leaf.loader == 'train_dataloader' and leaf.classes),
-                       ())
         summary.frequencies = label_statistics.frequencies(
-            pixels, rules, classes)
+            pixels, rules, label_statistics.train_classes(leaves))
         # before the Runner and its logger: the process's own output
         print(f'train labels: {summary.frequencies}', flush=True)
     label_statistics.check_labels(cfg, leaves, facts, rules)
