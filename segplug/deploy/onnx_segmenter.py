@@ -10,8 +10,62 @@ from ..apis import Segmenter, SegPrediction
 from ..engine import ConfigError
 from ..models.postprocessors import dense_crf
 from .parity import ort_session
-from .preprocess import preprocess, resize_logits
+from .preprocess import (pad_to, preprocess, resize_logits, slide_cfg,
+                         slide_windows)
 from .sidecar import read_sidecar
+
+
+def static_shape(meta: dict) -> Optional[tuple]:
+    """The (H, W) a static export takes, None for a dynamic one."""
+    return None if meta['input']['dynamic'] else tuple(
+        meta['input']['shape'][2:])
+
+
+def model_inputs(image: np.ndarray, meta: dict) -> List[np.ndarray]:
+    """What the deployed model is fed for one BGR image: the pre-processed
+    image, or with a slide test mode each window of it (padded to the
+    exported shape of a static model)."""
+    x, _ = preprocess(image, meta)
+    slide = slide_cfg(meta)
+    if not slide:
+        return [x]
+    shape = static_shape(meta)
+    crops = [
+        np.ascontiguousarray(x[:, :, y1:y2, x1:x2]) for y1, y2, x1, x2 in
+        slide_windows(x.shape[2:], slide['crop_size'], slide['stride'])
+    ]
+    return crops if shape is None else [
+        pad_to(c, shape, meta.get('pad_val', 0)) for c in crops
+    ]
+
+
+def out_channels(meta: dict) -> int:
+    """The logits' channels: the classes, or 1 for a sigmoid head."""
+    return meta.get('out_channels') or meta['num_classes']
+
+
+def run_model(session, x: np.ndarray, meta: dict) -> np.ndarray:
+    """Logits (N, C, h, w) of the model for ``x`` (N, 3, h, w): a static
+    model gets ``x`` padded to its shape and its logits are cut back."""
+    shape = static_shape(meta)
+    h, w = x.shape[2:]
+    if shape is not None and (h, w) != shape:
+        x = pad_to(x, shape, meta.get('pad_val', 0))
+    return session.run(None, {'input': x})[0][:, :, :h, :w]
+
+
+def slide_logits(run: Callable, x: np.ndarray, crop, stride,
+                 channels: int) -> np.ndarray:
+    """mmseg's ``slide_inference`` on ``x`` (1, 3, H, W): ``run`` on each
+    window, the logits of overlapping windows averaged."""
+    h, w = x.shape[2:]
+    preds = np.zeros((1, channels, h, w), np.float32)
+    count = np.zeros((1, 1, h, w), np.float32)
+    for y1, y2, x1, x2 in slide_windows((h, w), crop, stride):
+        preds[:, :, y1:y2,
+              x1:x2] += run(np.ascontiguousarray(x[:, :, y1:y2, x1:x2]))
+        count[:, :, y1:y2, x1:x2] += 1
+    return preds / count
 
 
 def sidecar_postprocessor(cfg: Optional[dict],
@@ -43,7 +97,10 @@ class OnnxSegmenter(Segmenter):
 
     Each image is resized as the config's test pipeline does, normalised,
     put in the config's channel order and padded (to the exported shape of
-    a static model); the logits are cut back to the image, resized to its
+    a static model); with a slide test mode the model runs on windows of
+    the crop size and stride of the config's ``test_cfg``, as mmseg's
+    ``slide_inference`` (a static model's windows padded to its shape);
+    the logits are cut back to the image, resized to its
     own size (bilinear) and turned into probabilities (softmax). The dense
     CRF runs where ``crf`` is set or the config had a postprocessor; a
     ``CRFAsRNN`` with the parameters it learned.
@@ -79,9 +136,17 @@ class OnnxSegmenter(Segmenter):
                 ['CUDAExecutionProvider', 'CPUExecutionProvider'],
                 [dict(device_id=index), {}])
 
+    def _logits(self, x: np.ndarray) -> np.ndarray:
+        slide = slide_cfg(self.meta)
+        run = partial(run_model, self.session, meta=self.meta)
+        if slide is None:
+            return run(x)
+        return slide_logits(run, x, slide['crop_size'], slide['stride'],
+                            out_channels(self.meta))
+
     def _probs(self, image: np.ndarray) -> torch.Tensor:
         x, size = preprocess(image, self.meta)
-        logits = self.session.run(None, {'input': x})[0][0]
+        logits = self._logits(x)[0]
         logits = resize_logits(logits, size, image.shape[:2],
                                self.meta['align_corners'])
         if logits.shape[0] == 1:

@@ -63,6 +63,12 @@ def build_sidecar(cfg: Config,
                           'model.data_preprocessor, got none')
     test_cfg = pre.get('test_cfg') or {}
     num_classes = model.decode_head.num_classes
+    test_cfg_model = model.get('test_cfg') or {}
+    test_mode = test_cfg_model.get('mode', 'whole')
+    if test_mode == 'slide' and not all(
+            test_cfg_model.get(k) for k in ('crop_size', 'stride')):
+        raise ConfigError("export: model.test_cfg mode='slide' expects "
+                          'crop_size and stride')
     from mmseg.registry import DATASETS
     classes, palette = dataset_meta(cfg, {}, num_classes, DATASETS)
     return dict(
@@ -88,6 +94,8 @@ def build_sidecar(cfg: Config,
         test_resize=resize_step(cfg),
         align_corners=bool(model.decode_head.get('align_corners', False)),
         num_classes=num_classes,
+        out_channels=model.decode_head.get('out_channels') or num_classes,
+        threshold=model.decode_head.get('threshold'),
         classes=list(classes),
         palette=palette,
         postprocessor=_plain(model.get('postprocessor')),
@@ -95,7 +103,11 @@ def build_sidecar(cfg: Config,
             k: v.tolist()
             for k, v in postprocessor_state.items()
         } if postprocessor_state else None,
-        test_mode=(model.get('test_cfg') or {}).get('mode', 'whole'))
+        test_mode=test_mode,
+        slide=_plain(
+            {key: test_cfg_model[key]
+             for key in ('crop_size',
+                         'stride')}) if test_mode == 'slide' else None)
 
 
 def read_sidecar(model_path: str) -> dict:
