@@ -1,5 +1,9 @@
 """Evaluate a checkpoint with an mmseg or mmdet config (segplug's parts
-included); the config's default_scope says which."""
+included); the config's default_scope says which.
+
+A model that ``segplug export`` wrote (``MODEL.onnx``, fp32 or int8) in
+place of the checkpoint is run by onnxruntime inside the config's own
+test: its data preprocessor, test mode, postprocessor and evaluators."""
 import argparse
 import os
 import os.path as osp
@@ -16,7 +20,9 @@ from segplug.engine import (ConfigError, add_fast_inference_hook, is_detection,
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test (and evaluate) a model')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'checkpoint',
+        help='checkpoint file, or a model segplug export wrote (.onnx)')
     parser.add_argument('--work-dir', help='the dir to save logs and metrics')
     parser.add_argument(
         '--out',
@@ -95,10 +101,33 @@ def dump_predictions(cfg: Config, out: str) -> None:
     ]
 
 
+def use_exported_model(cfg: Config, onnx_path: str, args) -> None:
+    """Put the exported model at ``onnx_path`` in place of the config's
+    network (:class:`segplug.deploy.OnnxEncoderDecoder`)."""
+    if is_detection(cfg):
+        raise ConfigError('an exported model (.onnx) is a semantic '
+                          'segmentor; expected an mmseg config')
+    for flag in ('tta', 'fast'):
+        if getattr(args, flag):
+            raise ConfigError(f'--{flag} is for a PyTorch checkpoint, not '
+                              f'an exported model ({onnx_path})')
+    import segplug.deploy  # noqa: F401  registers OnnxEncoderDecoder
+    model = cfg.model
+    cfg.model = dict(
+        type='OnnxEncoderDecoder',
+        onnx_path=onnx_path,
+        data_preprocessor=model.get('data_preprocessor'),
+        test_cfg=model.get('test_cfg'),
+        postprocessor=model.get('postprocessor'))
+    cfg.load_from = None
+
+
 def build_cfg(args) -> Config:
     cfg = load_config(args.config, args.launcher, args.cfg_options,
                       args.work_dir)
     cfg.load_from = args.checkpoint
+    if args.checkpoint.endswith('.onnx'):
+        use_exported_model(cfg, args.checkpoint, args)
     if args.show or args.show_dir:
         trigger_visualization_hook(cfg, args)
     if args.tta:
@@ -116,7 +145,8 @@ def build_cfg(args) -> Config:
         cfg.model = cfg.tta_model
     if args.out is not None:
         dump_predictions(cfg, args.out)
-    add_fast_inference_hook(cfg, args.fast)
+    if not args.checkpoint.endswith('.onnx'):
+        add_fast_inference_hook(cfg, args.fast)
     return cfg
 
 

@@ -2,6 +2,7 @@
 onnxruntime; ``import segplug`` does not import this package."""
 from .export_onnx import ExportError, export_onnx
 from .model_loading import check_semantic, load_segmentor
+from .onnx_encoder_decoder import OnnxEncoderDecoder
 from .onnx_segmenter import OnnxSegmenter
 from .parity import (Parity, compare_at_other_size, compare_with_onnxruntime,
                      ort_session, sample_image)
@@ -10,9 +11,9 @@ from .segmentor_graph import SegmentorGraph
 from .sidecar import build_sidecar, read_sidecar, sidecar_path
 
 __all__ = [
-    'ExportError', 'OnnxSegmenter', 'Parity', 'SegmentorGraph',
-    'build_sidecar', 'check_semantic', 'compare_at_other_size',
-    'compare_with_onnxruntime', 'export_onnx', 'load_segmentor', 'ort_session',
-    'preprocess', 'read_sidecar', 'resize_logits', 'sample_image',
-    'sidecar_path'
+    'ExportError', 'OnnxEncoderDecoder', 'OnnxSegmenter', 'Parity',
+    'SegmentorGraph', 'build_sidecar', 'check_semantic',
+    'compare_at_other_size', 'compare_with_onnxruntime', 'export_onnx',
+    'load_segmentor', 'ort_session', 'preprocess', 'read_sidecar',
+    'resize_logits', 'sample_image', 'sidecar_path'
 ]
