@@ -1,8 +1,10 @@
-"""Speed of segplug's models exported to ONNX under onnxruntime, against
-the same model in PyTorch (eager) and against mmseg's own equivalent.
+"""Speed of segplug's models exported to ONNX under onnxruntime, fp32 and
+int8, against the same model in PyTorch (eager) and against mmseg's own
+equivalent.
 
     python tools/benchmark_onnx.py [--models pspnet ...] [--size 512]
-        [--threads 1 2] [--repeats 5] [--warmup 1] [--tiny]
+        [--threads 1 2] [--repeats 5] [--warmup 1] [--no-int8] [--profile]
+        [--tiny]
 
 The pairs are those of tools/benchmark_speed.py
 (segplug.benchmarking.mmseg_pairs: DeepLab v3, v3+, PSPNet; BN for
@@ -11,10 +13,23 @@ model with the converter). segplug's model
 is exported at 1 x 3 x size x size (static) and checked: onnxruntime's
 logits within 1e-3 of PyTorch's, else the model is not timed. Then, for
 each thread count (onnxruntime's intra_op_num_threads and
-torch.set_num_threads alike), the three run in turn, interleaved
-(onnxruntime, segplug eager, mmseg eager, ...), and the tables give
-medians after warm-up of forward images/s: the whole-image logits at the
-input's size, without the data preprocessor.
+torch.set_num_threads alike), the four run in turn, interleaved
+(onnxruntime fp32, onnxruntime int8, segplug eager, mmseg eager, ...), and
+the tables give medians after warm-up of forward images/s: the whole-image
+logits at the input's size, without the data preprocessor.
+
+The int8 model is what ``segplug export --quantize int8`` writes
+(segplug.deploy.quantize: QDQ, per-channel int8 weights, uint8
+activations, the first convolution, the classifier and the resizes in
+fp32), calibrated here on 4 seeded normal inputs: the weights are random,
+so its labels say nothing of accuracy (the accuracy gate on trained models
+is ``segplug check-deployed`` and docs/deploy_cpu.md). Its table gives
+each path's GOP/s (the model's FLOPs, 2 per multiply-add, from mmengine's
+counter) over this machine's peaks measured in the same run at the same
+thread count: fp32 (torch's 2048^3 matrix product) and int8
+(onnxruntime's 2048^3 uint8 x int8 MatMulInteger). ``--profile`` adds the
+int8 model's kernel time by op type (onnxruntime's profiler) at the last
+thread count.
 """
 import argparse
 import datetime
@@ -25,51 +40,102 @@ import numpy as np
 import torch
 from mmengine.registry import init_default_scope
 
-from segplug.benchmarking import (PAIRS, build_pair, forward_step, interleaved,
+from segplug.benchmarking import (PAIRS, build_pair, forward_flops,
+                                  forward_step, interleaved, matmul_peak,
                                   print_table, run_conditions)
+from segplug.benchmarking.int8 import (int8_matmul_peak, ort_step,
+                                       profile_by_op, quantize_for_benchmark)
 from segplug.deploy import SegmentorGraph, export_onnx
 
 MAX_DIFF = 1e-3
 CPU = torch.device('cpu')
 
 
-def ort_step(path: str, x: np.ndarray, threads: int):
-    import onnxruntime as ort
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(
-        path, options, providers=['CPUExecutionProvider'])
-    return lambda: session.run(None, {'input': x})[0]
+class _Forward(torch.nn.Module):
+    """``encode_decode`` as a module mmengine's FLOP counter takes."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        metas = [dict(img_shape=x.shape[2:], ori_shape=x.shape[2:])]
+        return self.model.encode_decode(x, metas)
 
 
 def benchmark_model(name, args, workdir):
-    """Rows (vs eager, vs mmseg) for one model, or None when onnxruntime's
-    output differs from PyTorch's."""
+    """(rows vs eager, rows vs mmseg, rates) for one model, or None when
+    onnxruntime's fp32 output differs from PyTorch's."""
     ours, theirs = build_pair(name, args.tiny)
     path = osp.join(workdir, f'{name}.onnx')
     exporter = export_onnx(SegmentorGraph(ours), path, (args.size, ) * 2)
     x = torch.randn(1, 3, args.size, args.size)
     eager, mmseg = (forward_step(m, x) for m in (ours.eval(), theirs.eval()))
-    onnx_logits = ort_step(path, x.numpy(), 1)()
-    diff = float(np.abs(onnx_logits - eager().numpy()).max())
+    fp32_logits = ort_step(path, x.numpy(), 1)()
+    diff = float(np.abs(fp32_logits - eager().numpy()).max())
     equal = diff <= MAX_DIFF
     print(f'{name}: onnxruntime {"equals" if equal else "DIFFERS FROM"} '
           f'PyTorch ({exporter} exporter, max abs diff {diff:.1e}, limit '
           f'{MAX_DIFF:.0e})')
     if not equal:
         return None
-    vs_eager, vs_mmseg = [], []
+    paths = {'onnxruntime fp32': path}
+    if not args.no_int8:
+        int8 = osp.join(workdir, f'{name}.int8.onnx')
+        record = quantize_for_benchmark(path, int8, (args.size, ) * 2)
+        agree = float(
+            (ort_step(int8, x.numpy(),
+                      1)().argmax(1) == fp32_logits.argmax(1)).mean())
+        print(f'{name}: int8 model with {record["quantized_convs"]} '
+              f'convolutions quantized, {len(record["kept_fp32"])} nodes in '
+              f'fp32; labels as fp32 on {100 * agree:.1f}% of a random '
+              'input (random weights: no accuracy figure)')
+        paths['onnxruntime int8'] = int8
+    gflop = forward_flops(_Forward(ours.eval()), x) / 1e9
+    print(f'{name}: {gflop:.1f} GFLOP per forward')
+    vs_eager, vs_mmseg, rates = [], [], []
     for threads in args.threads:
         torch.set_num_threads(threads)
-        steps = [ort_step(path, x.numpy(), threads), eager, mmseg]
+        peaks = (matmul_peak(torch.float32, CPU), int8_matmul_peak(threads))
+        print(f'{name}, {threads} thread(s): peaks {peaks[0]:.0f} GFLOP/s '
+              f'fp32, {peaks[1]:.0f} GOP/s int8')
+        steps = [ort_step(p, x.numpy(), threads) for p in paths.values()]
         times = interleaved(
-            steps, CPU, args.warmup, args.repeats, memory=False)
-        ort_s, eager_s, mmseg_s = (1 / s for s, _ in times)
+            steps + [eager, mmseg],
+            CPU,
+            args.warmup,
+            args.repeats,
+            memory=False)
+        seconds = [s for s, _ in times]
+        eager_s, mmseg_s = seconds[-2:]
         metric = f'forward img/s, {threads} thread(s) (higher is better)'
-        vs_eager.append((name, metric, ort_s, eager_s))
-        vs_mmseg.append((name, metric, ort_s, mmseg_s))
-    return vs_eager, vs_mmseg
+        for (label, _), s in zip(paths.items(), seconds):
+            vs_eager.append((f'{name} {label}', metric, 1 / s, 1 / eager_s))
+            vs_mmseg.append((f'{name} {label}', metric, 1 / s, 1 / mmseg_s))
+        for label, s in zip([*paths, 'mmseg eager fp32'],
+                            seconds[:len(paths)] + [mmseg_s]):
+            peak = peaks[1] if 'int8' in label else peaks[0]
+            rates.append(
+                (name, threads, label, 1 / s, mmseg_s / s, gflop / s,
+                 gflop / s / peak, 'int8' if 'int8' in label else 'fp32'))
+    if args.profile and 'onnxruntime int8' in paths:
+        print(f'\n{name}, int8 model under onnxruntime, kernel time by op '
+              f'type, {args.threads[-1]} thread(s):\n')
+        print('| op | nodes | ms per run | share |')
+        print('| --- | --- | --- | --- |')
+        for op, nodes, ms, share in profile_by_op(paths['onnxruntime int8'],
+                                                  x.numpy(), args.threads[-1]):
+            print(f'| {op} | {nodes} | {ms:.1f} | {share:.3f} |')
+    return vs_eager, vs_mmseg, rates
+
+
+def print_rates(rows) -> None:
+    print('\n| model | threads | path | img/s | x mmseg eager fp32 | '
+          'GOP/s | of peak |')
+    print('| --- | --- | --- | --- | --- | --- | --- |')
+    for name, threads, label, ips, ratio, rate, share, kind in rows:
+        print(f'| {name} | {threads} | {label} | {ips:.3g} | {ratio:.2f} | '
+              f'{rate:.1f} | {share:.2f} ({kind}) |')
 
 
 def parse_args(argv=None):
@@ -89,6 +155,12 @@ def parse_args(argv=None):
         '--repeats', type=int, help='timed calls per model (default 5)')
     parser.add_argument(
         '--warmup', type=int, help='untimed calls first (default 1)')
+    parser.add_argument(
+        '--no-int8', action='store_true', help='leave out the int8 model')
+    parser.add_argument(
+        '--profile',
+        action='store_true',
+        help="the int8 model's kernel time by op type")
     parser.add_argument(
         '--tiny',
         action='store_true',
@@ -115,7 +187,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     init_default_scope('mmseg')
-    vs_eager, vs_mmseg, failed = [], [], []
+    vs_eager, vs_mmseg, rates, failed = [], [], [], []
     with tempfile.TemporaryDirectory() as workdir:
         for name in args.models:
             rows = benchmark_model(name, args, workdir)
@@ -124,12 +196,14 @@ def main(argv=None):
             else:
                 vs_eager += rows[0]
                 vs_mmseg += rows[1]
+                rates += rows[2]
     torch.set_num_threads(max(args.threads))
     print(f'\nonnxruntime vs PyTorch, {datetime.date.today()}, '
           f'{run_conditions(CPU)}{", tiny models" * args.tiny}')
     print(f'forward 1x3x{args.size}x{args.size}; median of {args.repeats} '
           f'interleaved after {args.warmup} warm-up; the segplug column is '
           "segplug's model under onnxruntime")
+    print_rates(rates)
     print_table('model', 'eager', vs_eager, [])
     print_table('model', 'mmseg', vs_mmseg, failed)
 

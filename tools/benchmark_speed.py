@@ -21,7 +21,9 @@ of each in turn), and the tables give medians after warm-up:
   segplug.engine.inference.fast_path, which picks bf16 only where this device
   multiplies faster in it); BN folded + bf16 and BN folded + bf16 +
   channels-last (bf16 forced, to show what it costs or gains here);
-  onnxruntime on segplug's exported model (static size); with
+  onnxruntime on segplug's exported model (static size), fp32 and int8
+  (``segplug export --quantize int8``'s quantization, calibrated on 4
+  seeded normal inputs: random weights, no accuracy figure); with
   ``--compile``, the fp32 fast path under torch.compile (inductor with
   freezing; the compile time is printed);
 - training step (``loss``, backward, SGD step at ``--batch``, random labels;
@@ -33,10 +35,12 @@ from mmengine's counter as tools/model_stats.py uses it; a training step
 counts the forward with the auxiliary head times 3 for the backward, the
 usual estimate) and that over the fp32 and the bf16 matrix-multiply peak
 (the best of 3 products of 2048^2 matrices, measured in this run at the
-same thread count). Forward paths also give their label agreement with
-mmseg's fp32 labels and the largest logit difference, on the random input
-and weights; the accuracy gate on a trained model is a test
-(tests/test_engine/test_fast_inference_gate.py). Peak memory: the call's
+same thread count) and, for the int8 path, over the int8 peak
+(onnxruntime's uint8 x int8 MatMulInteger of 2048^2 matrices). Forward
+paths also give their label agreement with mmseg's fp32 labels and the
+largest logit difference, on the random input and weights; the accuracy
+gates on a trained model are tests (tests/test_learning/test_learning.py:
+the fast path's and the int8 model's). Peak memory: the call's
 peak above its start (see segplug.benchmarking.benchmark.PeakMemory).
 
 ``--profile`` adds, per model, the fast path's forward time by op type
@@ -118,9 +122,7 @@ def forward_paths(ours, theirs, x, args, workdir, name):
     if args.compile:
         paths['fast+torch.compile'] = compiled_model(ours, x, name)
     if not args.no_onnx:
-        onnx = onnx_model(ours, args, workdir, name)
-        if onnx is not None:
-            paths['onnxruntime'] = onnx
+        paths.update(onnx_models(ours, args, workdir, name))
     return paths
 
 
@@ -155,18 +157,24 @@ def compiled_model(ours, x, name):
     return compiled
 
 
-def onnx_model(ours, args, workdir, name):
-    """segplug's model exported at the benchmark's size, or None (said)."""
+def onnx_models(ours, args, workdir, name):
+    """{path: file} of segplug's model exported at the benchmark's size,
+    fp32 and int8, or {} (said)."""
     try:
         import onnxruntime  # noqa: F401
 
         from segplug.deploy import SegmentorGraph, export_onnx
     except ImportError as err:
         print(f'{name} onnxruntime: left out ({err})')
-        return None
+        return {}
+    from segplug.benchmarking.int8 import quantize_for_benchmark
     path = osp.join(workdir, f'{name}.onnx')
     export_onnx(SegmentorGraph(copy.deepcopy(ours)), path, (args.size, ) * 2)
-    return path
+    int8 = osp.join(workdir, f'{name}.int8.onnx')
+    record = quantize_for_benchmark(path, int8, (args.size, ) * 2)
+    print(f'{name} onnxruntime int8: {record["quantized_convs"]} '
+          f'convolutions quantized, {len(record["kept_fp32"])} nodes in fp32')
+    return {'onnxruntime': path, 'onnxruntime int8': int8}
 
 
 def _ort_step(path, x, threads):
@@ -176,9 +184,12 @@ def _ort_step(path, x, threads):
     return lambda: torch.from_numpy(session.run(None, feed)[0])
 
 
-def _rates(flops, seconds, peaks):
+def _rates(flops, seconds, peaks, int8=False):
+    """GFLOP/s and its share of the fp32, bf16 and (an int8 path's) int8
+    peaks."""
     rate = flops / seconds / 1e9
-    return rate, rate / peaks['fp32'], rate / peaks['bf16']
+    return (rate, rate / peaks['fp32'], rate / peaks['bf16'],
+            rate / peaks['int8'] if int8 and peaks.get('int8') else None)
 
 
 def time_forward(paths, x, threads, device, args, flops, peaks):
@@ -197,8 +208,9 @@ def time_forward(paths, x, threads, device, args, flops, peaks):
     for (path, out), (seconds, mib) in zip(outputs.items(), times):
         agree = (out.argmax(1) == ref.argmax(1)).float().mean().item()
         diff = (out - ref).abs().max().item()
-        rows.append((path, 1 / seconds, ref_s / seconds,
-                     *_rates(flops, seconds, peaks), agree, diff, mib))
+        rows.append(
+            (path, 1 / seconds, ref_s / seconds,
+             *_rates(flops, seconds, peaks, 'int8' in path), agree, diff, mib))
     return ref_path, rows
 
 
@@ -219,7 +231,7 @@ def time_train(ours, theirs, args, device, num_classes, flops, peaks):
         list(steps.values()), device, args.warmup, args.repeats)
     ref_s = times[0][0]
     return next(iter(steps)), [(path, 1 / seconds, ref_s / seconds,
-                                *_rates(flops, seconds, peaks), mib)
+                                *_rates(flops, seconds, peaks)[:3], mib)
                                for path, (seconds, mib) in zip(steps, times)]
 
 
@@ -230,12 +242,13 @@ def _f(value, spec='.3g'):
 def print_forward(name, threads, ref_path, rows):
     print(f'\n{name}, forward 1x3xHxW, {threads} thread(s):\n')
     print(f'| path | img/s | x {ref_path} | GFLOP/s | of fp32 peak | '
-          f'of bf16 peak | labels = {ref_path} | max logit diff | peak MiB |')
-    print('| --- | --- | --- | --- | --- | --- | --- | --- | --- |')
-    for path, ips, ratio, rate, fp32, bf16, agree, diff, mib in rows:
+          f'of bf16 peak | of int8 peak | labels = {ref_path} | '
+          'max logit diff | peak MiB |')
+    print('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+    for path, ips, ratio, rate, fp32, bf16, int8, agree, diff, mib in rows:
         print(f'| {path} | {ips:.3g} | {ratio:.3f} | {rate:.1f} | '
-              f'{fp32:.2f} | {bf16:.2f} | {agree:.4f} | {diff:.1e} | '
-              f'{_f(mib, ".0f")} |')
+              f'{fp32:.2f} | {bf16:.2f} | {_f(int8, ".2f")} | {agree:.4f} | '
+              f'{diff:.1e} | {_f(mib, ".0f")} |')
 
 
 def print_train(name, threads, batch, ref_path, rows):
@@ -286,8 +299,14 @@ def benchmark_model(name, args, device, workdir):
             'fp32': matmul_peak(torch.float32, device),
             'bf16': matmul_peak(torch.bfloat16, device)
         }
+        int8 = ''
+        if any(isinstance(m, str) for m in paths.values()):
+            from segplug.benchmarking.int8 import int8_matmul_peak
+            peaks['int8'] = int8_matmul_peak(threads)
+            int8 = f', {peaks["int8"]:.1f} GOP/s int8'
         print(f'\n{name}, {threads} thread(s): matrix-multiply peak '
-              f'{peaks["fp32"]:.1f} GFLOP/s fp32, {peaks["bf16"]:.1f} bf16')
+              f'{peaks["fp32"]:.1f} GFLOP/s fp32, {peaks["bf16"]:.1f} bf16'
+              f'{int8}')
         print_forward(
             name, threads,
             *time_forward(paths, x, threads, device, args, flops, peaks))

@@ -17,6 +17,8 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
     'infer': ('infer', 'predict images, folders and videos'),
     'export': ('export', 'export a segmentor to ONNX, checked against '
                'PyTorch'),
+    'check-deployed': ('check_deployed', 'the accuracy gate of an exported '
+                       '(int8) model against its checkpoint'),
     'check-data': ('check_data', 'check every sample a config reads'),
     'configs': ('configs', 'list the packaged configs and their figures'),
     'config': ('config', 'where a packaged config is, or copy it out'),

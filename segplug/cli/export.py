@@ -67,6 +67,11 @@ def parse_args(argv=None):
         help='further training images its labels are checked on against '
         'the fp32 model (default 16)')
     parser.add_argument(
+        '--int8-all',
+        action='store_true',
+        help='quantize the first convolution, the classifier and the '
+        'resizes too (kept in fp32 by default: docs/deploy_cpu.md)')
+    parser.add_argument(
         '--min-agreement',
         type=float,
         default=TARGET_AGREEMENT,
@@ -167,9 +172,13 @@ def quantize(out, meta, paths, args, graph, inputs, source) -> None:
         print(f'int8: {len(paths)} training images: checked on '
               f'{"the calibration images" if check is calib else len(check)}'
               ' (fewer than --calib-images + --check-images)')
-    report = quantize_int8(out, target, list(input_batches(calib, meta)),
-                           list(input_batches(check, meta)),
-                           args.min_agreement)
+    report = quantize_int8(
+        out,
+        target,
+        list(input_batches(calib, meta)),
+        list(input_batches(check, meta)),
+        args.min_agreement,
+        keep_fp32=not args.int8_all)
     quantization = report.as_dict()
     quantization['calibration'].update(
         images=len(calib),

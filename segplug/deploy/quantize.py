@@ -141,8 +141,8 @@ def _graph_nodes(path: str):
 
 
 def always_fp32(nodes) -> List[dict]:
-    """The nodes kept in fp32 whatever the measurement: the first
-    convolution, the last one (the classifier) and every resize."""
+    """The nodes kept in fp32 before any check: the first convolution,
+    the last one (the classifier) and every resize."""
     convs = [n for n in nodes if n.op_type == 'Conv']
     kept = []
     if convs:
@@ -244,12 +244,15 @@ def quantize_int8(fp32_path: str,
                   calib_inputs: Sequence[np.ndarray],
                   check_inputs: Sequence[np.ndarray],
                   target: float = TARGET_AGREEMENT,
-                  log: Callable[[str], None] = print) -> QuantizationReport:
+                  log: Callable[[str], None] = print,
+                  keep_fp32: bool = True) -> QuantizationReport:
     """Quantize the model at ``fp32_path`` to ``out_path``; calibrate on
     ``calib_inputs`` (what the model is fed: :func:`input_batches` of
     training images), check on ``check_inputs`` (of training images the
     calibration does not see) and fall back to fp32 for the most disturbed
-    convolutions while their labels agree on less than ``target``."""
+    convolutions while their labels agree on less than ``target``. With
+    ``keep_fp32`` False, the first convolution, the classifier and the
+    resizes are quantized too (what they cost is measured so)."""
     import onnxruntime
     from onnxruntime.quantization.shape_inference import quant_pre_process
     os.makedirs(osp.dirname(osp.abspath(out_path)) or '.', exist_ok=True)
@@ -260,7 +263,7 @@ def quantize_int8(fp32_path: str,
         except Exception:  # shape inference is an optimisation here
             pre = fp32_path
         nodes = _graph_nodes(pre)
-        kept = always_fp32(nodes)
+        kept = always_fp32(nodes) if keep_fp32 else []
         convs = [n.name for n in nodes if n.op_type == 'Conv']
         rounds = []
         reader = _Reader(calib_inputs)
@@ -276,11 +279,9 @@ def quantize_int8(fp32_path: str,
             if share >= target or len(rounds) > FALLBACK_ROUNDS:
                 break
             names = {k['node'] for k in kept}
-            worst = [
-                c
-                for c in sensitive_convs(pre, out_path, calib_inputs[0],
-                                         [c for c in convs if c not in names])
-            ][:FALLBACK_STEP]
+            worst = sensitive_convs(
+                pre, out_path, calib_inputs[0],
+                [c for c in convs if c not in names])[:FALLBACK_STEP]
             if not worst:
                 break
             kept += [

@@ -202,3 +202,20 @@ def test_the_first_convolution_the_classifier_and_resizes_stay_fp32():
     ]
     kept = {(k['node'], k['op']) for k in always_fp32(nodes)}
     assert kept == {('stem', 'Conv'), ('cls', 'Conv'), ('up', 'Resize')}
+
+
+def test_segplug_infer_runs_the_int8_model(exported, run_tool, shapes_root,
+                                           tmp_path):
+    import glob
+
+    from PIL import Image
+    work, _, _ = exported
+    image = sorted(glob.glob(f'{shapes_root}/JPEGImages/val_*.jpg'))[0]
+    run_tool([
+        'tools/infer.py', DEEPLABV3PLUS,
+        str(work / 'm.int8.onnx'), image, '--backend', 'onnxruntime', '--out',
+        str(tmp_path)
+    ])
+    labels = glob.glob(f'{tmp_path}/labels/*.png')
+    assert len(labels) == 1
+    assert Image.open(labels[0]).size == Image.open(image).size

@@ -269,6 +269,50 @@ def test_fast_path_keeps_the_trained_models_accuracy(deeplabv3plus_run,
               f'{ref_miou:.2f}, labels agree on {100 * agree:.3f}%')
 
 
+# The int8 gate (docs/deploy_cpu.md), asserted on the learning run's
+# DeepLab v3+: mIoU at most this far under the PyTorch model's, and labels
+# as it gives them on at least this share of the pixels.
+INT8_MIOU_DROP, INT8_AGREEMENT = 0.3, 0.99
+
+
+@pytest.mark.lane(0)
+def test_int8_model_keeps_the_trained_models_accuracy(deeplabv3plus_run,
+                                                      shapes_full, run_tool,
+                                                      tmp_path):
+    """segplug export --quantize int8 on the trained DeepLab v3+, then
+    segplug test on the int8 model (its mIoU against the PyTorch model's
+    val mIoU) and the labels of both over the 100 val images."""
+    from mmengine.config import Config
+
+    from segplug.apis import PytorchSegmenter
+    from segplug.deploy import OnnxSegmenter
+    from segplug.deploy.gate import run_gate
+    miou, checkpoint = deeplabv3plus_run
+    config = CASES['deeplabv3plus'][0]
+    roots = shapes_options(shapes_full, 1)[:4]
+    out = str(tmp_path / 'model.onnx')
+    run_tool([
+        'tools/export.py', config, checkpoint, '--out', out, '--quantize',
+        'int8'
+    ] + roots)
+    int8 = str(tmp_path / 'model.int8.onnx')
+    proc = run_tool(
+        ['tools/test.py', config, int8, '--work-dir',
+         str(tmp_path / 'test')] + roots)
+    int8_miou = float(re.findall(r'mIoU: ([0-9.]+)', proc.stdout)[-1])
+    assert miou - int8_miou <= INT8_MIOU_DROP, (miou, int8_miou)
+    cfg = Config.fromfile(config)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].dataset.data_root = shapes_full
+    gate = run_gate(
+        PytorchSegmenter(cfg, checkpoint), OnnxSegmenter(int8), cfg)
+    assert gate.images == 100
+    assert gate.reference_miou == pytest.approx(miou, abs=0.01)
+    assert gate.agreement >= INT8_AGREEMENT, gate
+    print(f'int8: mIoU {int8_miou:.2f} against {miou:.2f} (segplug test), '
+          f'labels agree on {100 * gate.agreement:.3f}%')
+
+
 def _train_from_backbone(run_tool,
                          config,
                          checkpoint,

@@ -10,7 +10,7 @@ import torch
 from ..utils import load_tool
 
 FORWARD = ('mmseg fp32', 'segplug fp32', 'fast', 'fold+bf16',
-           'fold+bf16+channels-last', 'onnxruntime')
+           'fold+bf16+channels-last', 'onnxruntime', 'onnxruntime int8')
 TRAIN = ('mmseg fp32', 'segplug fp32', 'segplug bf16 (--amp)')
 
 
@@ -79,8 +79,10 @@ def test_tiny_run_prints_every_path_with_rates(tiny_run):
         r'^pspnet fast: fast inference: \d+ BN folded, '
         '(bf16|fp32)', out, re.M)
     forward = _table(out, 'pspnet, forward 1x3xHxW, 1 thread(s)')
-    assert [r[0] for r in forward] == list(FORWARD[:-1])
-    for path, ips, ratio, rate, fp32, bf16, agree, logit_diff, _ in forward:
+    assert [r[0] for r in forward] == list(FORWARD[:-2])
+    for (path, ips, ratio, rate, fp32, bf16, int8, agree, logit_diff,
+         _) in forward:
+        assert int8 == 'n/a'
         assert float(ips) > 0 and math.isfinite(float(ratio))
         assert float(fp32) == pytest.approx(
             float(rate) / float(peak.group(1)), rel=0.05, abs=0.01)
@@ -104,9 +106,19 @@ def test_shapes_model_is_timed_against_itself(tiny_run):
     assert rows[0][2] == '1.000' and '| labels = segplug fp32 |' in out
     train = _table(out, 'shapes, training step at batch 2, 1 thread(s)')
     assert [r[0] for r in train] == list(TRAIN[1:])
+    peak = re.search(
+        r'shapes, 1 thread\(s\): matrix-multiply peak \S+ '
+        r'GFLOP/s fp32, \S+ bf16, (\S+) GOP/s int8', tiny_run)
+    assert peak and float(peak.group(1)) > 0
+    path, _, _, rate, _, _, int8, agree, _, _ = rows[-1]
+    assert float(int8) == pytest.approx(
+        float(rate) / float(peak.group(1)), rel=0.05, abs=0.01)
+    assert [r[6] for r in rows[:-1]] == ['n/a'] * (len(rows) - 1)
     later = _table(out, 'shapes, forward 1x3xHxW, 2 thread(s)')
     for path, *_, agree, logit_diff, _ in later:
-        if not _in_bf16(tiny_run, 'shapes', path):
+        if 'int8' in path:  # quantized: labels near, logits not equal
+            assert float(agree) >= 0.5, path
+        elif not _in_bf16(tiny_run, 'shapes', path):
             assert float(agree) == 1 and float(logit_diff) < 1e-4, path
 
 
