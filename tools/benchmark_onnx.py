@@ -41,10 +41,10 @@ import torch
 from mmengine.registry import init_default_scope
 
 from segplug.benchmarking import (PAIRS, build_pair, forward_flops,
-                                  forward_step, interleaved, matmul_peak,
-                                  print_table, run_conditions)
-from segplug.benchmarking.int8 import (int8_matmul_peak, ort_step,
-                                       profile_by_op, quantize_for_benchmark)
+                                  forward_step, int8_matmul_peak, interleaved,
+                                  matmul_peak, ort_step, print_table,
+                                  profile_by_op, quantize_for_benchmark,
+                                  run_conditions)
 from segplug.deploy import SegmentorGraph, export_onnx
 
 MAX_DIFF = 1e-3

@@ -60,7 +60,8 @@ from mmengine.registry import init_default_scope
 
 from segplug.benchmarking import (NUM_CLASSES, PAIRS, build_pair,
                                   build_shapes_model, forward_flops,
-                                  forward_step, interleaved, matmul_peak,
+                                  forward_step, int8_matmul_peak, interleaved,
+                                  matmul_peak, quantize_for_benchmark,
                                   run_conditions, train_step)
 from segplug.engine import FastOptions, make_fast
 
@@ -167,7 +168,6 @@ def onnx_models(ours, args, workdir, name):
     except ImportError as err:
         print(f'{name} onnxruntime: left out ({err})')
         return {}
-    from segplug.benchmarking.int8 import quantize_for_benchmark
     path = osp.join(workdir, f'{name}.onnx')
     export_onnx(SegmentorGraph(copy.deepcopy(ours)), path, (args.size, ) * 2)
     int8 = osp.join(workdir, f'{name}.int8.onnx')
@@ -301,7 +301,6 @@ def benchmark_model(name, args, device, workdir):
         }
         int8 = ''
         if any(isinstance(m, str) for m in paths.values()):
-            from segplug.benchmarking.int8 import int8_matmul_peak
             peaks['int8'] = int8_matmul_peak(threads)
             int8 = f', {peaks["int8"]:.1f} GOP/s int8'
         print(f'\n{name}, {threads} thread(s): matrix-multiply peak '

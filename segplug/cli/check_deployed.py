@@ -17,7 +17,7 @@ import os.path as osp
 import sys
 
 from segplug.cli.arguments import add_cfg_options
-from segplug.deploy.gate import MAX_MIOU_DROP, MIN_AGREEMENT
+from segplug.deploy import MAX_MIOU_DROP, MIN_AGREEMENT
 from segplug.engine import (ConfigError, load_config, missing_checkpoint,
                             user_errors_exit)
 
@@ -56,19 +56,18 @@ def parse_args(argv=None):
 
 def check(args) -> None:
     from segplug.apis import PytorchSegmenter
-    from segplug.deploy import OnnxSegmenter
-    from segplug.deploy.gate import run_gate
+    from segplug.deploy import OnnxSegmenter, run_gate
     cfg = load_config(args.config, cfg_options=args.cfg_options)
     deployed = OnnxSegmenter(args.model)
     reference = PytorchSegmenter(cfg, args.checkpoint)
     result = run_gate(reference, deployed, cfg, args.images)
     print(f'{result.images} test images: mIoU {result.reference_miou:.2f} '
           f'(PyTorch) and {result.deployed_miou:.2f} ({args.model}), '
-          f'{result.drop:.2f} points lost; labels agree on '
+          f'{result.drop:.3f} points lost; labels agree on '
           f'{100 * result.agreement:.3f}% of the pixels')
     if not result.passes(args.max_miou_drop, args.min_agreement):
         raise ConfigError(
-            f'{args.model} misses the gate: {result.drop:.2f} mIoU points '
+            f'{args.model} misses the gate: {result.drop:.3f} mIoU points '
             f'under PyTorch (at most {args.max_miou_drop}) and '
             f'{100 * result.agreement:.2f}% of the labels alike (at least '
             f'{100 * args.min_agreement:.1f}%)')

@@ -21,7 +21,7 @@ import os.path as osp
 import sys
 
 from segplug.cli.arguments import add_cfg_options
-from segplug.deploy.quantize import TARGET_AGREEMENT
+from segplug.deploy import TARGET_AGREEMENT
 from segplug.engine import ConfigError, load_config, user_errors_exit
 
 
@@ -111,7 +111,7 @@ def export(args) -> None:
     calib = None
     if args.quantize:
         # before the export: a missing training set is known now
-        from segplug.deploy.quantize import training_images
+        from segplug.deploy import training_images
         calib = training_images(cfg, args.calib_images + args.check_images)
     model = load_segmentor(cfg, args.checkpoint)
     out = args.out or osp.splitext(args.checkpoint)[0] + '.onnx'
@@ -162,8 +162,8 @@ def int8_path(out: str) -> str:
 def quantize(out, meta, paths, args, graph, inputs, source) -> None:
     """Write the int8 model beside ``out`` and its sidecar; ConfigError
     where its labels stay under the target share of the fp32 ones."""
-    from segplug.deploy import compare_with_onnxruntime, sidecar_path
-    from segplug.deploy.quantize import input_batches, quantize_int8
+    from segplug.deploy import (compare_with_onnxruntime, input_batches,
+                                quantize_int8, sidecar_path)
     target = int8_path(out)
     calib = paths[:args.calib_images]
     check = paths[args.calib_images:args.calib_images +

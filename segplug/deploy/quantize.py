@@ -4,16 +4,15 @@ the config's training images, with an accuracy check and fallback.
 The model is quantized statically in the QDQ format: per-channel symmetric
 int8 weights, asymmetric uint8 activations (onnxruntime's fast form on x86
 with VNNI), ranges from the min and max over the calibration images.
-Kept in fp32 from the start, because each costs accuracy for little time:
-the first convolution (it sees the normalised image, whose few channels
-carry the finest detail), the classifier (its logits decide the labels),
-every resize (bilinear interpolation of 8-bit values blurs the logits at
-class borders). Then the int8 model's labels are compared with the fp32
-model's on training images the calibration did not see; under the target
-share, the convolutions whose outputs the quantization disturbs most
-(by signal-to-quantization-noise ratio, measured on one calibration image)
-go back to fp32, a few at a time, until the target is met or the rounds
-run out.
+Kept in fp32 from the start, for a little accuracy at a few percent of
+the time (docs/deploy_cpu.md measures both): the first convolution (it
+sees the normalised image), the classifier (its logits decide the
+labels) and every resize (it interpolates the logits). Then the int8
+model's labels are compared with the fp32 model's on training images the
+calibration did not see; under the target share, the convolutions whose
+outputs the quantization disturbs most (by signal-to-quantization-noise
+ratio, measured on one calibration image) go back to fp32, a few at a
+time, until the target is met or the rounds run out.
 """
 import os
 import os.path as osp

@@ -34,6 +34,7 @@ def test_windows_cover_the_image_as_mmseg_does(size, crop, stride):
     assert len(windows) == rows * cols
 
 
+@pytest.mark.slow
 def test_static_export_slides_as_pytorch_on_a_1024x2048_image(tmp_path):
     """A model exported at the crop size (the export's default for a slide
     config) gives mmseg's slide inference's labels and probabilities."""
@@ -48,6 +49,23 @@ def test_static_export_slides_as_pytorch_on_a_1024x2048_image(tmp_path):
     ours = segmenter.predict([image], with_probs=True)
     assert ours[0].labels.shape == (1024, 2048)
     assert_same(ours, mmseg_predictions(config, checkpoint, [image]))
+    # segplug test's model slides with mmseg's own slide_inference
+    import torch
+
+    from segplug.deploy import OnnxEncoderDecoder
+    from segplug.deploy.preprocess import preprocess
+    model = OnnxEncoderDecoder(
+        out,
+        test_cfg=dict(mode='slide', crop_size=(512, 512), stride=(384, 384)))
+    x, _ = preprocess(image, segmenter.meta)
+    metas = [
+        dict(
+            ori_shape=(1024, 2048),
+            img_shape=(1024, 2048),
+            pad_shape=(1024, 2048))
+    ]
+    logits = model.inference(torch.from_numpy(x), metas)
+    np.testing.assert_allclose(logits.numpy(), segmenter._logits(x), atol=1e-5)
 
 
 def test_a_slide_config_without_its_window_is_named(tmp_path):

@@ -12,6 +12,9 @@ import pytest
 from segplug.deploy.quantize import (FALLBACK_STEP, always_fp32, quantize_int8,
                                      training_images)
 from ..utils import shapes_options
+
+# each runs the tools on an exported model: about a minute in all
+pytestmark = pytest.mark.slow
 from .helpers import DEEPLABV3PLUS, save_random_checkpoint
 
 
@@ -126,16 +129,16 @@ def test_an_int8_model_under_its_target_fails_the_export(
     """Where the fallback ends under the target, the export exits 1 with
     one line (a random model's labels agree too well to get there: its
     measured agreement is lowered)."""
-    import segplug.deploy.quantize as quantize
+    import segplug.deploy as deploy
     from segplug.cli.export import main
-    real = quantize.quantize_int8
+    real = deploy.quantize_int8
 
     def under_target(*args, **kwargs):
         report = real(*args, **kwargs)
         report.agreement = 0.9
         return report
 
-    monkeypatch.setattr(quantize, 'quantize_int8', under_target)
+    monkeypatch.setattr(deploy, 'quantize_int8', under_target)
     checkpoint = save_random_checkpoint(DEEPLABV3PLUS, str(tmp_path / 'm.pth'))
     with pytest.raises(SystemExit) as exit_:
         main([
@@ -219,3 +222,32 @@ def test_segplug_infer_runs_the_int8_model(exported, run_tool, shapes_root,
     labels = glob.glob(f'{tmp_path}/labels/*.png')
     assert len(labels) == 1
     assert Image.open(labels[0]).size == Image.open(image).size
+
+
+def test_check_deployed_passes_the_same_model_and_names_another(
+        exported, run_tool, shapes_root, tmp_path):
+    """The gate: the fp32 export of the checkpoint passes (no mIoU lost,
+    every label alike); set against another model's weights it exits 1
+    with one line."""
+    import torch
+
+    from .helpers import random_segmentor
+    work, checkpoint, _ = exported
+    tool = ['tools/check_deployed.py', DEEPLABV3PLUS]
+    proc = run_tool(tool + [checkpoint, str(work / 'm.onnx')] +
+                    roots(shapes_root))
+    assert re.search(
+        r'8 test images: mIoU (\S+) \(PyTorch\) and \1 \(.*m\.onnx\), '
+        r'0\.000 points lost; labels agree on 100\.000% of the pixels',
+        proc.stdout), proc.stdout
+    other = str(tmp_path / 'other.pth')
+    torch.save(
+        {
+            'state_dict': random_segmentor(DEEPLABV3PLUS, seed=1).state_dict(),
+            'meta': {}
+        }, other)
+    proc = run_tool(
+        tool + [other, str(work / 'm.onnx')] + roots(shapes_root), check=False)
+    assert proc.returncode == 1
+    assert re.search(r'error: .*m\.onnx misses the gate: ',
+                     proc.stderr.strip().splitlines()[-1])
