@@ -12,10 +12,10 @@ import pytest
 from segplug.deploy.quantize import (FALLBACK_STEP, always_fp32, quantize_int8,
                                      training_images)
 from ..utils import shapes_options
+from .helpers import DEEPLABV3PLUS, save_random_checkpoint
 
 # each runs the tools on an exported model: about a minute in all
 pytestmark = pytest.mark.slow
-from .helpers import DEEPLABV3PLUS, save_random_checkpoint
 
 
 def roots(shapes_root):
