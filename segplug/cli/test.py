@@ -126,7 +126,8 @@ def build_cfg(args) -> Config:
     cfg = load_config(args.config, args.launcher, args.cfg_options,
                       args.work_dir)
     cfg.load_from = args.checkpoint
-    if args.checkpoint.endswith('.onnx'):
+    exported = args.checkpoint.endswith('.onnx')
+    if exported:
         use_exported_model(cfg, args.checkpoint, args)
     if args.show or args.show_dir:
         trigger_visualization_hook(cfg, args)
@@ -145,7 +146,7 @@ def build_cfg(args) -> Config:
         cfg.model = cfg.tta_model
     if args.out is not None:
         dump_predictions(cfg, args.out)
-    if not args.checkpoint.endswith('.onnx'):
+    if not exported:  # refused --fast above
         add_fast_inference_hook(cfg, args.fast)
     return cfg
 
