@@ -1,4 +1,5 @@
 """Convolutionalized VGG-16 with the hole (atrous) algorithm."""
+from collections import OrderedDict
 from typing import List, Optional, Sequence, Tuple
 
 import torch.nn as nn
@@ -7,40 +8,8 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ..utils import check_positive_int
-
-STAGE_DEPTHS = (2, 2, 3, 3, 3)
-FC_TYPES = {'fcn': (7, 1, 4096), 'largefov': (3, 3, 1024)}
-LEVELS = ('pool3', 'pool4', 'fc7')
-# Every level the network can return, in network order.
-ALL_LEVELS = ('input', 'pool1', 'pool2', 'pool3', 'pool4', 'pool5', 'fc7')
-
-
-def _check_levels(levels, out_indices) -> None:
-    if (isinstance(levels, str) or not isinstance(levels, Sequence)
-            or not levels or any(name not in ALL_LEVELS for name in levels)):
-        raise ValueError('VGG16 levels: expected a non-empty sequence of '
-                         f'names among {ALL_LEVELS}, got {levels!r}')
-    order = [ALL_LEVELS.index(name) for name in levels]
-    if order != sorted(set(order)):
-        raise ValueError('VGG16 levels: expected names in network order '
-                         f'without repeats, got {tuple(levels)!r}')
-    if out_indices is None:
-        return
-    if (isinstance(out_indices, int) or not out_indices
-            or any(i not in range(len(levels)) for i in out_indices)
-            or list(out_indices) != sorted(set(out_indices))):
-        raise ValueError(
-            'VGG16 out_indices: expected increasing indices among '
-            f'0..{len(levels) - 1} {tuple(levels)}, got {out_indices!r}')
-
-
-def _level_strides(strided: Sequence[bool]) -> Tuple[int, ...]:
-    """Strides of ALL_LEVELS given which of the five pools are strided."""
-    strides = [1]
-    for pool_strided in strided:
-        strides.append(strides[-1] * (2 if pool_strided else 1))
-    return (*strides, strides[-1])
+from ..utils.vgg_args import (ALL_LEVELS, LEVELS, STAGE_DEPTHS, check_vgg_args,
+                              fc_layout, level_strides)
 
 
 @MODELS.register_module()
@@ -67,11 +36,27 @@ class VGG16(BaseModule):
     ============= ========== ========== ============== ===================
 
     fc6 keeps the spatial size (padding = dilation * (kernel - 1) / 2).
-    ``fc_type='fcn'``: fc6 7x7, base dilation 1, 4096 channels; fc7 1x1.
-    ``fc_type='largefov'`` (DeepLab-LargeFOV): fc6 3x3, base dilation 3,
-    1024 channels; fc7 1x1. The base 3 is DeepLab's rate 12 at output stride
-    8 (its default), the spacing of the taps [0, 3, 6] that it keeps from the
-    7x7 ImageNet fc6, so every output stride sees the same field of view.
+    ``fc_type`` presets fc6 and fc7; ``fc6_kernel``, ``fc6_dilation`` and
+    ``fc_channels`` override its parts, which is how DeepLab v1's
+    field-of-view study (its Table 2) varies fc6:
+
+    ============================ ========== ===================== ========
+    model (fc_type='fcn' unless  fc6_kernel fc6_dilation at OS 8  channels
+    named)                                  ("input stride")
+    ============================ ========== ===================== ========
+    DeepLab-CRF-7x7              7          4                     4096
+    DeepLab-CRF                  4          4                     4096
+    DeepLab-CRF-4x4              4          8                     4096
+    LargeFOV (``'largefov'``)    3          12                    1024
+    ============================ ========== ===================== ========
+
+    ``fc_type='fcn'``: fc6 7x7, dilation 1 at output stride 32, 4096
+    channels; fc7 1x1. ``fc_type='largefov'`` (DeepLab-LargeFOV): fc6 3x3,
+    dilation 3 at output stride 32, 1024 channels; fc7 1x1. The 3 is
+    DeepLab's rate 12 at output stride 8 (its default), the spacing of the
+    taps [0, 3, 6] that it keeps from the 7x7 ImageNet fc6. A preset's
+    dilation scales with 32 / output_stride, so every output stride sees
+    the same field of view; an explicit ``fc6_dilation`` is used as given.
 
     ``levels`` names what ``forward`` can return: by default pool3, pool4
     and fc7 (FCN's skips); the image and every pool can be added, as
@@ -83,7 +68,15 @@ class VGG16(BaseModule):
         channels (Sequence[int]): Output channels of the five conv stages.
             Default (64, 128, 256, 512, 512).
         output_stride (int): 8, 16 or 32. Default 32 (FCN); DeepLab uses 8.
-        fc_type (str): 'fcn' or 'largefov'. Default 'fcn'.
+        fc_type (str): 'fcn' or 'largefov', the preset of fc6 and fc7.
+            Default 'fcn'.
+        fc6_kernel (int, optional): fc6's kernel size. Default None: 7 for
+            'fcn', 3 for 'largefov'.
+        fc6_dilation (int, optional): fc6's dilation at this output stride
+            (DeepLab v1's "input stride" at output stride 8); with an even
+            kernel it must be even, so that fc6 keeps the map's size.
+            Default None: the preset's, 32 / output_stride for 'fcn' and
+            96 / output_stride for 'largefov'.
         fc_channels (int, optional): Channels of fc6 and fc7. Default None:
             4096 for 'fcn', 1024 for 'largefov'.
         dropout (float): Dropout ratio after fc6 and after fc7. Default 0.5.
@@ -107,6 +100,8 @@ class VGG16(BaseModule):
                  channels: Sequence[int] = (64, 128, 256, 512, 512),
                  output_stride: int = 32,
                  fc_type: str = 'fcn',
+                 fc6_kernel: Optional[int] = None,
+                 fc6_dilation: Optional[int] = None,
                  fc_channels: Optional[int] = None,
                  dropout: float = 0.5,
                  levels: Sequence[str] = LEVELS,
@@ -116,16 +111,23 @@ class VGG16(BaseModule):
                  act_cfg: Optional[dict] = dict(type='ReLU'),
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
-        _check_levels(levels, out_indices)
-        self._check_args(channels, output_stride, fc_type, fc_channels,
-                         dropout)
+        check_vgg_args(
+            channels=channels,
+            output_stride=output_stride,
+            fc_type=fc_type,
+            fc6_kernel=fc6_kernel,
+            fc6_dilation=fc6_dilation,
+            fc_channels=fc_channels,
+            dropout=dropout,
+            levels=levels,
+            out_indices=out_indices)
         if out_indices is None:
             out_indices = range(len(levels))
-        kernel, base_dilation, default_fc = FC_TYPES[fc_type]
+        self.fc6_kernel, self.fc6_dilation, self.fc_channels = fc_layout(
+            fc_type, fc6_kernel, fc6_dilation, fc_channels, output_stride)
         self.channels = tuple(channels)
         self.output_stride = output_stride
         self.fc_type = fc_type
-        self.fc_channels = fc_channels or default_fc
         self.levels = tuple(levels)
         self.out_indices = tuple(out_indices)
         layer_cfg = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
@@ -144,13 +146,12 @@ class VGG16(BaseModule):
             if not strided[i]:
                 dilation *= 2
             in_ch = out_ch
-        fc6_dilation = base_dilation * dilation
         self.fc6 = ConvModule(
             in_ch,
             self.fc_channels,
-            kernel,
-            padding=fc6_dilation * (kernel - 1) // 2,
-            dilation=fc6_dilation,
+            self.fc6_kernel,
+            padding=self.fc6_dilation * (self.fc6_kernel - 1) // 2,
+            dilation=self.fc6_dilation,
             **layer_cfg)
         self.fc7 = ConvModule(self.fc_channels, self.fc_channels, 1,
                               **layer_cfg)
@@ -164,8 +165,8 @@ class VGG16(BaseModule):
             ALL_LEVELS.index(self.levels[i]) for i in self.out_indices)
         level_channels = (3, *self.channels, self.fc_channels)
         self.out_channels = tuple(level_channels[i] for i in self._picked)
-        level_strides = _level_strides(strided)
-        self.strides = tuple(level_strides[i] for i in self._picked)
+        strides = level_strides(strided)
+        self.strides = tuple(strides[i] for i in self._picked)
 
     @staticmethod
     def _stage(in_ch: int, out_ch: int, depth: int, dilation: int,
@@ -180,25 +181,25 @@ class VGG16(BaseModule):
                 **layer_cfg) for j in range(depth)
         ])
 
-    @staticmethod
-    def _check_args(channels, output_stride, fc_type, fc_channels,
-                    dropout) -> None:
-        if isinstance(channels, int) or len(channels) != len(STAGE_DEPTHS):
-            raise ValueError('VGG16 channels: expected 5 positive ints, got '
-                             f'{channels!r}')
-        for c in channels:
-            check_positive_int('VGG16 channel', c)
-        if output_stride not in (8, 16, 32):
-            raise ValueError('VGG16 output_stride: expected 8, 16 or 32, got '
-                             f'{output_stride!r}')
-        if fc_type not in FC_TYPES:
-            raise ValueError("VGG16 fc_type: expected 'fcn' or 'largefov', "
-                             f'got {fc_type!r}')
-        if fc_channels is not None:
-            check_positive_int('VGG16 fc_channels', fc_channels)
-        if not 0 <= dropout < 1:
-            raise ValueError('VGG16 dropout: expected a value in [0, 1), got '
-                             f'{dropout!r}')
+    def chain(self, upto: str = 'fc7') -> nn.Sequential:
+        """The layers from the image to ``upto`` (a level of ``forward`` but
+        'input', or 'fc6') in the order ``forward`` runs them, as one
+        ``nn.Sequential`` of this model's own modules: stage1, pool1, ...,
+        pool5, fc6, drop6, fc7, drop7. For walking the network, e.g. with
+        :func:`~segplug.models.utils.receptive_field`."""
+        ends = (*ALL_LEVELS[1:-1], 'fc6', 'fc7')
+        if upto not in ends:
+            raise ValueError(f'VGG16.chain upto: expected one of {ends}, '
+                             f'got {upto!r}')
+        layers = []
+        for i, (stage, pool) in enumerate(zip(self.stages, self.pools), 1):
+            layers += [(f'stage{i}', stage), (f'pool{i}', pool)]
+        layers += [('fc6', self.fc6), ('drop6', self.drop6), ('fc7', self.fc7),
+                   ('drop7', self.drop7)]
+        names = [name for name, _ in layers]
+        # an fc level includes its dropout, as forward's output does
+        stop = names.index(upto) + (2 if upto.startswith('fc') else 1)
+        return nn.Sequential(OrderedDict(layers[:stop]))
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         """Image ``(N, 3, H, W)`` to the selected levels, each

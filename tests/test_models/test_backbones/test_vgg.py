@@ -140,27 +140,90 @@ def test_dropout_after_fc6_and_fc7():
     assert torch.equal(model(x)[-1], model(x)[-1])
 
 
-@pytest.mark.parametrize('kwargs, err', [
-    (dict(channels=(4, 8, 8, 16)), ValueError),
-    (dict(channels=8), ValueError),
-    (dict(channels=(4, 8, 8, 16, 0)), ValueError),
-    (dict(channels=(4, 8, 8, 16, 2.5)), TypeError),
-    (dict(output_stride=4), ValueError),
-    (dict(fc_type='resnet'), ValueError),
-    (dict(fc_channels=0), ValueError),
-    (dict(dropout=1.0), ValueError),
-    (dict(out_indices=(3, )), ValueError),
-    (dict(out_indices=(2, 1)), ValueError),
-    (dict(out_indices=()), ValueError),
-    (dict(levels='fc7'), ValueError),
-    (dict(levels=()), ValueError),
-    (dict(levels=('pool3', 'conv5')), ValueError),
-    (dict(levels=('fc7', 'pool3')), ValueError),
-    (dict(levels=('pool3', 'pool3')), ValueError),
-    (dict(levels=('input', 'fc7'), out_indices=(2, )), ValueError),
-])
+@pytest.mark.parametrize(
+    'kwargs, err',
+    [
+        (dict(channels=(4, 8, 8, 16)), ValueError),
+        (dict(channels=8), ValueError),
+        (dict(channels=(4, 8, 8, 16, 0)), ValueError),
+        (dict(channels=(4, 8, 8, 16, 2.5)), TypeError),
+        (dict(output_stride=4), ValueError),
+        (dict(fc_type='resnet'), ValueError),
+        (dict(fc_channels=0), ValueError),
+        (dict(fc6_kernel=0), ValueError),
+        (dict(fc6_kernel=3.0), TypeError),
+        (dict(fc6_dilation=0), ValueError),
+        # an even kernel needs an even dilation to keep the map's size
+        (dict(fc6_kernel=4, fc6_dilation=3), ValueError),
+        # ... which the 'fcn' preset's dilation at output stride 32 is not
+        (dict(fc6_kernel=4), ValueError),
+        (dict(dropout=1.0), ValueError),
+        (dict(out_indices=(3, )), ValueError),
+        (dict(out_indices=(2, 1)), ValueError),
+        (dict(out_indices=()), ValueError),
+        (dict(levels='fc7'), ValueError),
+        (dict(levels=()), ValueError),
+        (dict(levels=('pool3', 'conv5')), ValueError),
+        (dict(levels=('fc7', 'pool3')), ValueError),
+        (dict(levels=('pool3', 'pool3')), ValueError),
+        (dict(levels=('input', 'fc7'), out_indices=(2, )), ValueError),
+    ])
 def test_bad_arguments_raise(kwargs, err):
     args = dict(SMALL)
     args.update(kwargs)
     with pytest.raises(err, match='expected'):
         VGG16(**args)
+
+
+@pytest.mark.parametrize('output_stride, preset_dilation', [(8, 4), (16, 2),
+                                                            (32, 1)])
+def test_fc6_kernel_and_dilation_override_the_preset(output_stride,
+                                                     preset_dilation):
+    with torch.device('meta'):
+        preset = VGG16(output_stride=output_stride)
+        kernel_only = VGG16(output_stride=output_stride, fc6_kernel=3)
+        explicit = VGG16(
+            output_stride=output_stride,
+            fc6_kernel=4,
+            fc6_dilation=8,
+            fc_channels=512)
+    assert preset.fc6.conv.dilation == (preset_dilation, ) * 2
+    conv = kernel_only.fc6.conv
+    assert conv.kernel_size == (3, 3)
+    assert conv.dilation == (preset_dilation, ) * 2
+    assert conv.out_channels == 4096
+    conv = explicit.fc6.conv
+    # an explicit dilation is used as given, whatever the output stride
+    assert (conv.kernel_size, conv.dilation, conv.padding) == ((4, 4), (8, 8),
+                                                               (12, 12))
+    assert explicit.fc7.conv.weight.shape == (512, 512, 1, 1)
+    assert (explicit.fc6_kernel, explicit.fc6_dilation,
+            explicit.fc_channels) == (4, 8, 512)
+
+
+@pytest.mark.parametrize('kernel, dilation', [(7, 4), (4, 4), (4, 8), (3, 12),
+                                              (2, 2), (5, 1)])
+@pytest.mark.parametrize('size', [(45, 45), (33, 47), (41, 38)])
+def test_any_fc6_keeps_output_stride_8_at_odd_sizes(kernel, dilation, size):
+    model = _small(
+        output_stride=8, fc6_kernel=kernel, fc6_dilation=dilation).eval()
+    fc7 = model(torch.randn(1, 3, *size))[-1]
+    assert fc7.shape == (1, 16, *(math.ceil(n / 8) for n in size))
+
+
+def test_chain_runs_the_forward_pass_in_order():
+    model = _small(output_stride=8, levels=('pool3', 'pool5', 'fc7')).eval()
+    x = torch.randn(1, 3, 45, 45)
+    pool3, pool5, fc7 = model(x)
+    chain = model.chain()
+    assert list(chain._modules) == [
+        'stage1', 'pool1', 'stage2', 'pool2', 'stage3', 'pool3', 'stage4',
+        'pool4', 'stage5', 'pool5', 'fc6', 'drop6', 'fc7', 'drop7'
+    ]
+    assert chain.fc6 is model.fc6 and chain.stage1 is model.stages[0]
+    assert torch.equal(chain(x), fc7)
+    assert torch.equal(model.chain('pool5')(x), pool5)
+    assert torch.equal(model.chain('pool3')(x), pool3)
+    assert list(model.chain('fc6')._modules)[-2:] == ['fc6', 'drop6']
+    with pytest.raises(ValueError, match="expected one of .*got 'input'"):
+        model.chain('input')
