@@ -1,15 +1,14 @@
 """Map torchvision's ImageNet VGG-16 weights onto ``VGG16``'s keys."""
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from torch import Tensor
 
-from ..models.backbones.vgg import FC_TYPES, STAGE_DEPTHS
+from ..models.utils import check_positive_int
+from ..models.utils.vgg_args import FC_TYPES, STAGE_DEPTHS
 
 TORCHVISION_CHANNELS = (64, 128, 256, 512, 512)
-# DeepLab-LargeFOV keeps every 4th fc filter (4096 -> 1024) and fc6 taps
-# [0, 3, 6] of 7x7 (hence its dilation 3 at stride 32, 12 at stride 8).
-LARGEFOV_FILTER_STEP = 4
-LARGEFOV_TAP_STEP = 3
+FC6_TAPS = 7
+FC_FILTERS = 4096
 
 
 def _conv_pairs() -> List[Tuple[str, str, tuple]]:
@@ -60,28 +59,69 @@ def _check(state_dict: Dict[str, Tensor]) -> None:
                              f'{tuple(state_dict[key].shape)}')
 
 
-def convert_torchvision_vgg16(state_dict: Dict[str, Tensor],
-                              fc_type: str = 'fcn') -> Dict[str, Tensor]:
+def fc6_taps(kernel: int) -> List[int]:
+    """The rows (and columns) of the 7x7 ImageNet fc6 a ``kernel`` x
+    ``kernel`` fc6 keeps: evenly spaced, first and last included, so that
+    at ``6 / (kernel - 1)`` times the 7x7's dilation each kept tap reads the
+    image offset it was trained on (4x4: [0, 2, 4, 6]; 3x3: [0, 3, 6]); a
+    1x1 keeps the centre."""
+    check_positive_int('fc6 kernel', kernel)
+    if kernel == 1:
+        return [FC6_TAPS // 2]
+    if kernel > FC6_TAPS or (FC6_TAPS - 1) % (kernel - 1):
+        raise ValueError('fc6 kernel: expected a size whose taps evenly '
+                         'subsample the 7x7 ImageNet fc6 (1, 2, 3, 4 or 7), '
+                         f'got {kernel}')
+    step = (FC6_TAPS - 1) // (kernel - 1)
+    return list(range(0, FC6_TAPS, step))
+
+
+def _filter_step(channels: int) -> int:
+    check_positive_int('fc channels', channels)
+    if FC_FILTERS % channels:
+        raise ValueError(f'fc channels: expected a divisor of {FC_FILTERS}, '
+                         'so that every n-th ImageNet filter is kept, got '
+                         f'{channels}')
+    return FC_FILTERS // channels
+
+
+def convert_torchvision_vgg16(
+        state_dict: Dict[str, Tensor],
+        fc_type: str = 'fcn',
+        fc6_kernel: Optional[int] = None,
+        fc_channels: Optional[int] = None) -> Dict[str, Tensor]:
     """Convert torchvision's ``vgg16`` state dict to ``VGG16``'s keys.
 
     The 13 convs are copied; the fc layers become convs: fc6
     ``[4096, 25088]`` -> ``[4096, 512, 7, 7]``, fc7 ``[4096, 4096]`` ->
     ``[4096, 4096, 1, 1]``. The ImageNet classifier (``classifier.6``) is
-    dropped. With ``fc_type='largefov'`` fc6/fc7 are subsampled as in
-    DeepLab v1: every 4th filter (1024) and fc6 taps [0, 3, 6] (3x3).
+    dropped. A smaller fc6 kernel is made by decimation, as DeepLab v1 made
+    its 4x4 and 3x3 ones: the taps of :func:`fc6_taps`, not a resampled
+    kernel, whose blurred taps would read offsets no tap was trained on.
+    Fewer fc channels keep every n-th filter (DeepLab-LargeFOV: every 4th,
+    1024; which ones is arbitrary, the filters have no order). So
+    ``fc_type='largefov'`` keeps taps [0, 3, 6] and 1024 filters.
 
     Args:
         state_dict (dict[str, Tensor]): torchvision ``vgg16`` weights.
-        fc_type (str): 'fcn' or 'largefov', as ``VGG16(fc_type=...)`` with
-            the default channels and fc_channels. Default 'fcn'.
+        fc_type (str): 'fcn' or 'largefov', as ``VGG16(fc_type=...)``.
+            Default 'fcn'.
+        fc6_kernel (int, optional): As ``VGG16(fc6_kernel=...)``: 1, 2, 3,
+            4 or 7. Default None: the preset's.
+        fc_channels (int, optional): As ``VGG16(fc_channels=...)``, a
+            divisor of 4096. Default None: the preset's.
 
     Returns:
         dict[str, Tensor]: Weights loadable with ``strict=True`` into
-        ``VGG16(fc_type=fc_type)``, whatever its output stride.
+        ``VGG16`` with the same ``fc_type``, ``fc6_kernel`` and
+        ``fc_channels``, whatever its output stride and fc6 dilation.
     """
     if fc_type not in FC_TYPES:
         raise ValueError("convert_torchvision_vgg16 fc_type: expected 'fcn' "
                          f"or 'largefov', got {fc_type!r}")
+    kernel, _, channels = FC_TYPES[fc_type]
+    taps = fc6_taps(kernel if fc6_kernel is None else fc6_kernel)
+    keep = _filter_step(channels if fc_channels is None else fc_channels)
     _check(state_dict)
     out = {}
     for src, dst, _ in _conv_pairs():
@@ -91,12 +131,10 @@ def convert_torchvision_vgg16(state_dict: Dict[str, Tensor],
     fc6_b = state_dict['classifier.0.bias']
     fc7_w = state_dict['classifier.3.weight'].reshape(4096, 4096, 1, 1)
     fc7_b = state_dict['classifier.3.bias']
-    if fc_type == 'largefov':
-        keep, taps = LARGEFOV_FILTER_STEP, LARGEFOV_TAP_STEP
-        fc6_w = fc6_w[::keep, :, ::taps, ::taps]
-        fc6_b = fc6_b[::keep]
-        fc7_w = fc7_w[::keep, ::keep]
-        fc7_b = fc7_b[::keep]
+    fc6_w = fc6_w[::keep][:, :, taps][:, :, :, taps]
+    fc6_b = fc6_b[::keep]
+    fc7_w = fc7_w[::keep, ::keep]
+    fc7_b = fc7_b[::keep]
     out.update({
         'fc6.conv.weight': fc6_w.clone(),
         'fc6.conv.bias': fc6_b.clone(),

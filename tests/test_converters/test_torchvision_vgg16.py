@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from segplug.converters import convert_torchvision_vgg16
+from segplug.converters.torchvision_vgg16 import fc6_taps
 from segplug.models.backbones.vgg import VGG16
 
 # torchvision's features.N index of each of the 13 convs, in order.
@@ -85,6 +86,51 @@ def test_converter_largefov_subsamples_as_deeplab(tv_state_dict):
     assert model.fc6.conv.dilation == (12, 12)
 
 
+@pytest.mark.parametrize('kernel, taps', [(7, [0, 1, 2, 3, 4, 5, 6]),
+                                          (4, [0, 2, 4, 6]), (3, [0, 3, 6]),
+                                          (2, [0, 6]), (1, [3])])
+def test_fc6_taps_decimate_the_7x7(kernel, taps):
+    assert fc6_taps(kernel) == taps
+
+
+@pytest.mark.parametrize('kernel, err', [(5, ValueError), (6, ValueError),
+                                         (8, ValueError), (0, ValueError),
+                                         (4.0, TypeError)])
+def test_fc6_kernels_that_do_not_decimate_evenly_are_refused(kernel, err):
+    with pytest.raises(err, match='expected'):
+        fc6_taps(kernel)
+
+
+def test_converter_4x4_fc6_keeps_every_other_tap(tv_state_dict):
+    """DeepLab v1's 4x4 fc6 (DeepLab-CRF, DeepLab-CRF-4x4): taps [0, 2, 4,
+    6] of every row and column, all 4,096 filters; loads strictly into
+    either model, whose dilations differ."""
+    out = convert_torchvision_vgg16(tv_state_dict, fc6_kernel=4)
+    fc6 = tv_state_dict['classifier.0.weight'].reshape(4096, 512, 7, 7)
+    assert out['fc6.conv.weight'].shape == (4096, 512, 4, 4)
+    assert torch.equal(out['fc6.conv.weight'][9, 2, 1, 3], fc6[9, 2, 2, 6])
+    assert torch.equal(out['fc6.conv.weight'],
+                       fc6[:, :, ::2, ::2].contiguous())
+    assert torch.equal(out['fc7.conv.weight'].flatten(1),
+                       tv_state_dict['classifier.3.weight'])
+    for dilation in (4, 8):
+        model = VGG16(output_stride=8, fc6_kernel=4, fc6_dilation=dilation)
+        model.load_state_dict(out, strict=True)
+
+
+def test_converter_keeps_every_nth_filter(tv_state_dict):
+    out = convert_torchvision_vgg16(
+        tv_state_dict, fc6_kernel=3, fc_channels=512)
+    largefov = convert_torchvision_vgg16(tv_state_dict, fc_type='largefov')
+    assert out['fc6.conv.weight'].shape == (512, 512, 3, 3)
+    assert torch.equal(out['fc6.conv.weight'],
+                       largefov['fc6.conv.weight'][::2])
+    assert torch.equal(out['fc7.conv.weight'][3, 5, 0, 0],
+                       tv_state_dict['classifier.3.weight'][24, 40])
+    with pytest.raises(ValueError, match='expected a divisor of 4096'):
+        convert_torchvision_vgg16(tv_state_dict, fc_channels=1000)
+
+
 def test_converter_reports_bad_state_dicts(tv_state_dict):
     sd = dict(tv_state_dict)
     del sd['features.5.bias']
@@ -117,11 +163,12 @@ def test_convert_tool_writes_a_backbone_checkpoint(tv_state_dict, tmp_path,
                                                    run_tool):
     src, dst = tmp_path / 'vgg16.pth', tmp_path / 'out.pth'
     torch.save(tv_state_dict, src)
-    run_tool([
+    out = run_tool([
         'tools/convert_vgg16.py',
         str(src),
         str(dst), '--fc-type', 'largefov'
-    ])
+    ]).stdout
+    assert "VGG16(fc_type='largefov', fc6_kernel=3, fc_channels=1024)" in out
     ckpt = torch.load(dst, weights_only=True)
     weights = ckpt['state_dict']
     assert all(k.startswith('backbone.') for k in weights)
@@ -141,3 +188,23 @@ def test_convert_tool_writes_a_backbone_checkpoint(tv_state_dict, tmp_path,
     assert proc.returncode == 1
     assert proc.stderr.strip().startswith('error: torchvision vgg16')
     assert 'missing keys' in proc.stderr
+
+
+def test_convert_tool_makes_the_4x4_fc6(tv_state_dict, tmp_path,
+                                        run_tool_in_process, capsys):
+    src, dst = tmp_path / 'vgg16.pth', tmp_path / 'out.pth'
+    torch.save(tv_state_dict, src)
+    run_tool_in_process(
+        ['tools/convert_vgg16.py',
+         str(src),
+         str(dst), '--fc6-kernel', '4'])
+    assert ("VGG16(fc_type='fcn', fc6_kernel=4, fc_channels=4096)"
+            in capsys.readouterr().out)
+    weights = torch.load(dst, weights_only=True)['state_dict']
+    assert weights['backbone.fc6.conv.weight'].shape == (4096, 512, 4, 4)
+    with pytest.raises(SystemExit, match='^error: fc6 kernel: expected'):
+        run_tool_in_process([
+            'tools/convert_vgg16.py',
+            str(src),
+            str(dst), '--fc6-kernel', '5'
+        ])
