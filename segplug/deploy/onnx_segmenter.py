@@ -1,7 +1,7 @@
 """segplug's onnxruntime inference backend."""
 import re
 from functools import partial
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Union
 
 import numpy as np
 import torch
@@ -110,12 +110,21 @@ class OnnxSegmenter(Segmenter):
         crf (bool): Refine with the dense CRF, with the sidecar's settings
             or :func:`segplug.models.postprocessors.dense_crf`'s defaults.
             Default: False.
+        postprocessor (str | dict | None): 'sidecar' (default): the
+            sidecar's postprocessor where it has one, as ``crf`` says
+            otherwise; None: none, whatever the sidecar holds; a dict:
+            that postprocessor config instead of the sidecar's, e.g.
+            ``dict(type='DenseCRF', num_iters=5)``.
         device (str): 'cpu', or 'cuda' / 'cuda:N' (onnxruntime's CUDA
             provider, where the installed onnxruntime has it).
             Default: 'cpu'.
     """
 
-    def __init__(self, onnx_path: str, crf: bool = False, device: str = 'cpu'):
+    def __init__(self,
+                 onnx_path: str,
+                 crf: bool = False,
+                 device: str = 'cpu',
+                 postprocessor: Union[str, dict, None] = 'sidecar'):
         if device != 'cpu' and not re.fullmatch(r'cuda(:\d+)?', device):
             raise ValueError(f"device: expected 'cpu', 'cuda' or 'cuda:N', "
                              f'got {device!r}')
@@ -125,16 +134,27 @@ class OnnxSegmenter(Segmenter):
                              'expected a model exported with logits')
         self.classes = tuple(self.meta['classes'] or ())
         self.palette = [list(c) for c in self.meta['palette'] or ()]
-        post = self.meta.get('postprocessor')
-        self.crf = (
-            sidecar_postprocessor(post, self.meta.get('postprocessor_state'))
-            if crf or post else None)
+        self.crf = self._postprocessor(postprocessor, crf)
         self.session = ort_session(onnx_path)
         if device != 'cpu':
             index = int(device.partition(':')[2] or 0)
             self.session.set_providers(
                 ['CUDAExecutionProvider', 'CPUExecutionProvider'],
                 [dict(device_id=index), {}])
+
+    def _postprocessor(self, postprocessor, crf: bool) -> Optional[Callable]:
+        if postprocessor is None:
+            return None
+        if isinstance(postprocessor, dict):
+            return sidecar_postprocessor(postprocessor, None)
+        if postprocessor != 'sidecar':
+            raise ValueError("postprocessor: expected 'sidecar', None or a "
+                             f'dict, got {postprocessor!r}')
+        post = self.meta.get('postprocessor')
+        if not (crf or post):
+            return None
+        return sidecar_postprocessor(post,
+                                     self.meta.get('postprocessor_state'))
 
     def _logits(self, x: np.ndarray) -> np.ndarray:
         slide = slide_cfg(self.meta)
