@@ -15,6 +15,7 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
     'train': ('train', 'train a model from a config'),
     'test': ('test', 'evaluate a checkpoint on the config\'s test set'),
     'infer': ('infer', 'predict images, folders and videos'),
+    'app': ('app', 'try a trained model in the browser (the app extra)'),
     'export': ('export', 'export a segmentor to ONNX, checked against '
                'PyTorch'),
     'check-deployed': ('check_deployed', 'the accuracy gate of an exported '
