@@ -39,7 +39,12 @@ $(STAMP): setup.cfg setup.py pyproject.toml Makefile requirements/*.txt
 	# <81: the last setuptools with pkg_resources, which mmengine needs to
 	# resolve cross-package bases such as _base_ = ['mmdet::...'].
 	$(PIP) install -q "setuptools>=77.0.3,<81"
-	$(PIP) install -q $(FIND_LINKS) $(LOCK) -e ".[dev]"
+	$(PIP) install -q $(FIND_LINKS) $(LOCK) -e ".[dev,app]"
+	# The browser test drives Debian's Chromium through playwright, whose
+	# own browser download needs a host these machines do not reach.
+	command -v chromium >/dev/null 2>&1 || \
+		{ apt-get update -qq && apt-get install -y -qq chromium; } || \
+		{ echo "error: the browser test needs Chromium: install Debian's chromium package (apt-get install chromium)"; exit 1; }
 	# mim, for `mim train segplug ...` (requirements/mim.txt says why
 	# --no-deps)
 	$(PIP) install -q $(LOCK) --no-deps openmim
