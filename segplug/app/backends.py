@@ -4,8 +4,9 @@ timed."""
 import copy
 import os.path as osp
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -16,6 +17,9 @@ from ..engine import ConfigError
 
 PYTORCH, FAST = 'PyTorch', 'PyTorch --fast'
 MAX_CRF_ITERS = 30
+# models kept built (each backend, each CRF iteration count asked for): a
+# VOC model holds hundreds of MB
+KEEP_BUILT = 6
 
 
 @dataclass
@@ -46,7 +50,8 @@ class AppModels:
     A semantic segmentation config gets the backends 'PyTorch', 'PyTorch
     --fast' and one 'onnxruntime' per exported model in ``onnx``; each is
     built on first use and kept, with the dense CRF at each iteration count
-    asked for. An mmdet config gets 'PyTorch' only, and no CRF. The
+    asked for (the last ``KEEP_BUILT`` of them). An mmdet config gets
+    'PyTorch' only, and no CRF. The
     PyTorch model is built at once, so that a bad config or checkpoint
     stops the app before it serves.
 
@@ -73,7 +78,7 @@ class AppModels:
             if not osp.isfile(path):
                 raise ConfigError(f'ONNX model not found: {path}')
         self.onnx = {_onnx_name(path): path for path in onnx}
-        self._built: Dict[Tuple[str, int], object] = {}
+        self._built: OrderedDict = OrderedDict()
         first = self._model(PYTORCH, 0)
         self.classes, self.palette = first.classes, first.palette
 
@@ -87,6 +92,9 @@ class AppModels:
         key = (backend, crf_iters)
         if key not in self._built:
             self._built[key] = self._build(backend, crf_iters)
+            if len(self._built) > KEEP_BUILT:
+                self._built.popitem(last=False)
+        self._built.move_to_end(key)
         return self._built[key]
 
     def _build(self, backend: str, crf_iters: int):

@@ -1,12 +1,14 @@
 """The browser app's page (gradio): upload or pick an image, see the
 labels with a legend, with and without the dense CRF side by side, on the
 backend chosen, each one's time, and download the label PNGs."""
+import functools
 import os.path as osp
 import tempfile
 from typing import List, Optional
 
 import numpy as np
 
+from ..engine import ConfigError
 from .backends import MAX_CRF_ITERS, PYTORCH, AppModels
 from .views import changed, instances, label_png, legend_html, overlay
 
@@ -18,6 +20,21 @@ CSS = ('.legend td, .legend th, .instances td, .instances th '
        '{padding: 2px 8px} .shown img {width: 100%; height: 100%; '
        'object-fit: contain; image-rendering: pixelated}')
 HEIGHT = 300
+
+
+def _shown_errors(handler):
+    """``handler`` with the errors a person can act on shown on the page as
+    one line (gradio shows others as a bare 'Error')."""
+
+    @functools.wraps(handler)
+    def run(*args):
+        import gradio as gr
+        try:
+            return handler(*args)
+        except (ConfigError, ValueError) as err:
+            raise gr.Error(str(err)) from err
+
+    return run
 
 
 def _bgr(image_rgb: Optional[np.ndarray]) -> np.ndarray:
@@ -145,9 +162,11 @@ class Page:
             time_all = gr.Button('Time every backend', elem_id='time-all')
             backend_table = gr.HTML(elem_id='backend-times')
             val.change(lambda path: path, val, image)
-            run.click(self.run, [image, backend, crf, iters],
-                      [*shown, legend, times, *pngs])
-            time_all.click(self.time_backends, image, backend_table)
+            run.click(
+                _shown_errors(self.run), [image, backend, crf, iters],
+                [*shown, legend, times, *pngs])
+            time_all.click(
+                _shown_errors(self.time_backends), image, backend_table)
         return blocks
 
 

@@ -205,3 +205,21 @@ def test_without_gradio_the_app_says_how_to_get_it(run_tool_in_process,
     monkeypatch.setitem(__import__('sys').modules, 'gradio', None)
     with pytest.raises(SystemExit, match=r"segplug\[app\]"):
         run_tool_in_process(['tools/app.py', DEEPLABV3PLUS, deeplab[1]])
+
+
+def test_a_missing_config_is_one_line(run_tool_in_process, deeplab):
+    with pytest.raises(SystemExit) as exit_info:
+        run_tool_in_process(['tools/app.py', 'configs/nope.py', deeplab[1]])
+    text = str(exit_info.value.code)
+    assert text.startswith('error: ') and 'nope' in text and '\n' not in text
+
+
+def test_only_the_last_models_built_are_kept(deeplab):
+    from segplug.app.backends import KEEP_BUILT
+    models = AppModels(*deeplab)
+    first = models.predict(IMAGE, PYTORCH).result
+    for iters in range(1, KEEP_BUILT + 2):
+        models.predict(IMAGE, PYTORCH, iters)
+    assert len(models._built) == KEEP_BUILT
+    assert (PYTORCH, 0) not in models._built
+    np.testing.assert_array_equal(models.predict(IMAGE, PYTORCH).result, first)
