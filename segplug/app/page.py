@@ -46,12 +46,15 @@ def _bgr(image_rgb: Optional[np.ndarray]) -> np.ndarray:
 
 class Page:
     """The page's handlers over an :class:`AppModels`; ``blocks()`` lays
-    it out. Label PNGs go to a folder of their own per run."""
+    it out. The label PNGs of a run are written to a folder of the page's
+    own, removed with it; gradio copies each to its cache as the run
+    returns, so the next run may overwrite them."""
 
     def __init__(self, models: AppModels, val_paths: List[str],
                  val_note: Optional[str], score_thr: float):
         self.models, self.score_thr = models, score_thr
         self.val_paths, self.val_note = val_paths, val_note
+        self._folder = tempfile.TemporaryDirectory(prefix='segplug-app-')
 
     def run(self, image_rgb, backend: str, crf: bool, iters: int):
         """(labels view, CRF view, changed view, legend, times, label PNG,
@@ -64,7 +67,7 @@ class Page:
                                      self.score_thr)
             times = f'{backend}: {plain.seconds:.3f} s'
             return drawn, None, None, table, times, None, None
-        out = tempfile.mkdtemp(prefix='segplug-app-')
+        out = self._folder.name
         views = [overlay(image, plain.result, m.palette), None, None]
         legend = legend_html(plain.result, m.classes, m.palette,
                              'without the CRF')
