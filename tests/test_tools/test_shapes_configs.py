@@ -7,6 +7,7 @@ subprocesses. Configs the learning tests train through tools/train.py
 through it, are not trained again here."""
 import glob
 import os.path as osp
+import re
 
 import pytest
 import torch
@@ -39,6 +40,13 @@ LEARNED = {
     for c, *_ in (*CASES.values(), *FROM_V1.values(), *FROM_V2.values())
 }
 LEARNED |= {V1_CONFIG, V2_CONFIG, CRFASRNN_CONFIG}
+# DeepLab v1's field-of-view CRF configs add a test-time postprocessor to
+# their base, which trains here: training one would train the same network
+# again (test_crf_configs_train_their_base_network checks that they do).
+FOV_CRF = {
+    c
+    for c in SHAPES_CONFIGS if re.search(r'deeplabv1-fc6-[^_]+-crf_', c)
+}
 pytestmark = pytest.mark.slow
 
 
@@ -58,8 +66,22 @@ def test_the_instance_tools_test_trains_a_real_shapes_config():
     assert INSTANCE_TOOLS_CONFIG in SHAPES_CONFIGS
 
 
+def test_crf_configs_train_their_base_network():
+    from mmengine.config import Config
+    assert len(FOV_CRF) == 3
+    for config in FOV_CRF:
+        crf = Config.fromfile(osp.join(REPO, config))
+        base = Config.fromfile(osp.join(REPO, config.replace('-crf_', '_')))
+        assert crf.model.pop('postprocessor')['type'] == 'DenseCRF'
+        assert crf.model == base.model
+        for key in ('train_dataloader', 'optim_wrapper', 'param_scheduler',
+                    'train_cfg'):
+            assert crf[key] == base[key], (config, key)
+
+
 @pytest.mark.parametrize(
-    'config', sorted(set(SHAPES_CONFIGS) - LEARNED - {INSTANCE_TOOLS_CONFIG}))
+    'config',
+    sorted(set(SHAPES_CONFIGS) - LEARNED - FOV_CRF - {INSTANCE_TOOLS_CONFIG}))
 def test_shapes_config_trains(config, run_tool_in_process, shapes_root,
                               tmp_path):
     work = str(tmp_path / 'work')
