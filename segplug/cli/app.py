@@ -60,13 +60,18 @@ def main(argv=None):
             f'serving {title} on http://{args.host}:{args.port} '
             f'(backends: {", ".join(models.backends)}); Ctrl-C stops it',
             flush=True)
-        page.blocks(title).launch(
-            server_name=args.host,
-            server_port=args.port,
-            theme=theme(),
-            css=CSS,
-            quiet=True,
-            show_error=True)
+        try:
+            page.blocks(title).launch(
+                server_name=args.host,
+                server_port=args.port,
+                theme=theme(),
+                css=CSS,
+                quiet=True,
+                show_error=True)
+        except OSError as err:  # the port is taken, or the host unknown
+            raise ConfigError(f'--host {args.host} --port {args.port}: '
+                              'cannot serve there; pick another --port '
+                              f'({str(err).splitlines()[0]})') from err
 
 
 if __name__ == '__main__':

@@ -223,3 +223,19 @@ def test_only_the_last_models_built_are_kept(deeplab):
     assert len(models._built) == KEEP_BUILT
     assert (PYTORCH, 0) not in models._built
     np.testing.assert_array_equal(models.predict(IMAGE, PYTORCH).result, first)
+
+
+def test_a_port_in_use_is_one_line(run_tool_in_process, deeplab):
+    import socket
+    with socket.socket() as taken:
+        taken.bind(('127.0.0.1', 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as exit_info:
+            run_tool_in_process([
+                'tools/app.py', DEEPLABV3PLUS, deeplab[1], '--port',
+                str(port)
+            ])
+    text = str(exit_info.value.code)
+    assert text.startswith(f'error: --host 127.0.0.1 --port {port}: cannot')
+    assert '\n' not in text
