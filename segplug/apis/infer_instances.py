@@ -87,7 +87,9 @@ def coco_results(item: Input,
     return results
 
 
-def _kept(pred: InstancePrediction, score_thr: float) -> InstancePrediction:
+def kept_instances(pred: InstancePrediction,
+                   score_thr: float) -> InstancePrediction:
+    """The instances of ``pred`` scoring at least ``score_thr``."""
     keep = pred.scores >= score_thr
     return InstancePrediction(pred.boxes[keep], pred.scores[keep],
                               pred.labels[keep],
@@ -113,7 +115,7 @@ def infer_instances(cfg, checkpoint: str, items: List[Input],
             counts.skipped += 1
     for item in progress(images, desc=f'predicting {len(images)} images'):
         for loaded, image in read_batch([item], counts):
-            pred = _kept(detector.predict([image])[0], score_thr)
+            pred = kept_instances(detector.predict([image])[0], score_thr)
             results += coco_results(loaded, pred, detector.classes, ids)
             imwrite(
                 osp.join(opts.out, 'overlays', loaded.name + '.png'),

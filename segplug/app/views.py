@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from ..apis.drawing import blend, save_label_png
-from ..apis.infer_instances import draw_instances
+from ..apis.infer_instances import draw_instances, kept_instances
 
 OPACITY = 0.5
 CHANGED_RGB = (255, 0, 255)
@@ -62,12 +62,7 @@ def instances(image: np.ndarray, pred, classes, palette,
               score_thr: float) -> tuple:
     """(RGB drawing, HTML table) of the instances scoring at least
     ``score_thr``: masks, boxes, class and score."""
-    keep = pred.scores >= score_thr
-    kept = type(pred)(
-        boxes=pred.boxes[keep],
-        scores=pred.scores[keep],
-        labels=pred.labels[keep],
-        masks=None if pred.masks is None else pred.masks[keep])
+    kept = kept_instances(pred, score_thr)
     drawn = draw_instances(image, kept, classes, palette, OPACITY)
     rows = ''.join(
         f'<tr><td>{html.escape(classes[label])}</td><td>{score:.3f}</td>'
