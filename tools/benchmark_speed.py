@@ -28,8 +28,8 @@ of each in turn), and the tables give medians after warm-up:
   freezing; the compile time is printed);
 - training step (``loss``, backward, SGD step at ``--batch``, random labels;
   the data preprocessor, the same on all paths, left out): mmseg fp32,
-  segplug fp32, segplug under bf16 autocast (what ``tools/train.py --amp``
-  does on a CPU).
+  segplug fp32, segplug under what ``tools/train.py --amp`` uses on the
+  device (bf16 autocast on a CPU, fp16 with a dynamic loss scale on CUDA).
 Each figure comes with its GFLOP/s (the model's FLOPs, 2 per multiply-add,
 from mmengine's counter as tools/model_stats.py uses it; a training step
 counts the forward with the auxiliary head times 3 for the backward, the
@@ -58,7 +58,7 @@ import tempfile
 import torch
 from mmengine.registry import init_default_scope
 
-from segplug.benchmarking import (NUM_CLASSES, PAIRS, build_pair,
+from segplug.benchmarking import (NUM_CLASSES, PAIRS, amp_name, build_pair,
                                   build_shapes_model, forward_flops,
                                   forward_step, int8_matmul_peak, interleaved,
                                   matmul_peak, quantize_for_benchmark,
@@ -224,9 +224,9 @@ def time_train(ours, theirs, args, device, num_classes, flops, peaks):
     steps = {}
     for path, model in models.items():
         steps[path] = train_step(model.train(), xb, labels)
-    bf16_model = copy.deepcopy(ours).train()
-    steps['segplug bf16 (--amp)'] = train_step(
-        bf16_model, xb, labels, bf16=True)
+    amp_model = copy.deepcopy(ours).train()
+    steps[f'segplug {amp_name(device)} (--amp)'] = train_step(
+        amp_model, xb, labels, amp=True)
     times = interleaved(
         list(steps.values()), device, args.warmup, args.repeats)
     ref_s = times[0][0]

@@ -2,12 +2,13 @@
 weights: the pairs the speed benchmarks time against each other."""
 import logging
 import os.path as osp
+from functools import partial
 from typing import Tuple
 
 import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
-from mmengine.optim import OptimWrapper
+from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
@@ -86,6 +87,20 @@ def build_shapes_model() -> torch.nn.Module:
     return built
 
 
+def amp_wrapper(device: torch.device):
+    """The optimizer wrapper ``--amp`` picks on ``device``
+    (segplug.engine.enable_amp): fp16 with a dynamic loss scale on CUDA,
+    bf16 autocast on a CPU."""
+    if device.type == 'cuda':
+        return partial(AmpOptimWrapper, loss_scale='dynamic')
+    return BF16OptimWrapper
+
+
+def amp_name(device: torch.device) -> str:
+    """What :func:`amp_wrapper` runs in on ``device``, for a table."""
+    return 'fp16' if device.type == 'cuda' else 'bf16'
+
+
 def forward_step(model, x):
     """A call running ``model``'s whole-image forward on ``x``, no grad."""
     metas = [dict(img_shape=x.shape[2:], ori_shape=x.shape[2:])] * len(x)
@@ -97,21 +112,20 @@ def forward_step(model, x):
     return step
 
 
-def train_step(model, x, labels, bf16: bool = False):
+def train_step(model, x, labels, amp: bool = False):
     """A call running one training step of ``model`` on ``x`` (N, 3, H, W)
     and ``labels`` (N, H, W): ``loss``, backward and an SGD update, what
-    ``train_step`` does after the data preprocessor; with ``bf16`` the
-    forward and loss under bf16 autocast (``BF16OptimWrapper``, what
-    ``tools/train.py --amp`` uses on a CPU)."""
+    ``train_step`` does after the data preprocessor; with ``amp`` the
+    mixed precision ``tools/train.py --amp`` uses on ``x``'s device
+    (:func:`amp_wrapper`)."""
     samples = []
     for label in labels:
         sample = SegDataSample(gt_sem_seg=PixelData(data=label[None]))
         sample.set_metainfo(dict(img_shape=x.shape[2:], ori_shape=x.shape[2:]))
         samples.append(sample)
-    wrapper = BF16OptimWrapper if bf16 else OptimWrapper
-    optim = wrapper(
-        torch.optim.SGD(
-            model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4))
+    sgd = torch.optim.SGD(
+        model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    optim = amp_wrapper(x.device)(sgd) if amp else OptimWrapper(sgd)
 
     def step():
         with optim.optim_context(model):
