@@ -13,6 +13,16 @@ from setuptools.command.build_py import build_py
 
 HERE = osp.dirname(osp.abspath(__file__))
 MIM_ITEMS = ('configs', 'tools', 'model-index.yml')
+# tools/gpu prepares and runs the project's own GPU measurements, from a
+# checkout: nothing a user of the package runs.
+_CACHES = shutil.ignore_patterns('__pycache__', '*.pyc')
+
+
+def _ignore(folder, names):
+    ignored = set(_CACHES(folder, names))
+    if osp.samefile(folder, osp.join(HERE, 'tools')):
+        ignored.add('gpu')
+    return ignored
 
 
 class BuildPyWithMim(build_py):
@@ -29,10 +39,7 @@ class BuildPyWithMim(build_py):
         for item in MIM_ITEMS:
             src, dst = osp.join(HERE, item), osp.join(target, item)
             if osp.isdir(src):
-                shutil.copytree(
-                    src,
-                    dst,
-                    ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+                shutil.copytree(src, dst, ignore=_ignore)
             else:
                 shutil.copyfile(src, dst)
 

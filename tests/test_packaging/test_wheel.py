@@ -102,6 +102,8 @@ def test_the_wheel_carries_configs_tools_and_the_index(wheel):
     assert 'segplug/.mim/model-index.yml' in names
     assert 'segplug/.mim/tools/train.py' in names
     assert 'segplug/.mim/tools/slurm_train.sh' in names
+    # the project's own GPU measurement scripts stay in the checkout
+    assert not [n for n in names if n.startswith('segplug/.mim/tools/gpu')]
     assert not [n for n in names if '__pycache__' in n]
     metadata = zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith('.dist-info/METADATA'))).decode()
