@@ -346,13 +346,33 @@ def step_pydensecrf2(run):
     return dict(built=True)
 
 
+def source_copy(run):
+    """The tree as a build needs it, copied (a build in place would leave
+    its build folder and egg-info in the checkout)."""
+    top = {'.git', '.venv', '.gpu', 'work_dirs', 'data', 'build', 'dist'}
+    anywhere = shutil.ignore_patterns('*.egg-info', '__pycache__',
+                                      '.pytest_cache')
+
+    def ignore(folder, names):
+        skipped = set(anywhere(folder, names))
+        if osp.samefile(folder, REPO):
+            skipped |= top & set(names)
+        return skipped
+
+    source = osp.join(run.work, 'src', 'segplug')
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(REPO, source, symlinks=True, ignore=ignore)
+    return source
+
+
 def step_segplug(run):
     target = run.site('segplug')
     shutil.rmtree(target, ignore_errors=True)
     run.sh([
         sys.executable, '-m', 'pip', 'install', '-q', '--no-index',
         '--no-deps', '--no-build-isolation', '--no-compile', '--target',
-        target, REPO
+        target,
+        source_copy(run)
     ])
     # From outside the tree, so the installed copy is the one imported.
     out = run.py([
