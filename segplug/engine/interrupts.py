@@ -129,6 +129,18 @@ class InterruptHook(Hook):
             self.saved = f'{runner.work_dir}/iter_{step}.pth'
         runner.train_loop.stop_training = True
 
+    @classmethod
+    def loader_died(cls, err: BaseException) -> bool:
+        """Whether ``err``, raised by the train loop after a signal came,
+        is a loader's worker killed by that signal: torch names the worker
+        in a RuntimeError, or, when the worker dies while handing a batch
+        over, the pipe breaks (ConnectionError, EOFError)."""
+        if FLAG.signum is None:
+            return False
+        if isinstance(err, RuntimeError):
+            return cls.WORKER_DIED in str(err)
+        return isinstance(err, (ConnectionError, EOFError))
+
     def save_between_iterations(self, runner) -> None:
         """The checkpoint of the last whole iteration, for a loop that a
         loader's dead worker ended between iterations."""

@@ -23,7 +23,7 @@ from .checkpoints.fit import (Fit, describe_fit, fitting_part, measure_fit,
 from .checks.work_dir import check_room_for_checkpoints, checkpoint_bytes
 from .config_types import type_name
 from .errors import CheckpointError, TrainingError
-from .interrupts import FLAG, InterruptHook, signals_to_flag
+from .interrupts import InterruptHook, signals_to_flag
 
 _PARTIAL_HINT = ('pass --cfg-options load_partial=True to load it partly '
                  'on purpose')
@@ -108,8 +108,8 @@ class SegplugRunner(Runner):
         with signals_to_flag():
             try:
                 model = super().train()
-            except RuntimeError as err:
-                if FLAG.signum is None or stopper.WORKER_DIED not in str(err):
+            except (RuntimeError, ConnectionError, EOFError) as err:
+                if not stopper.loader_died(err):
                     raise
                 stopper.save_between_iterations(self)
         if stopper.signum is not None:

@@ -14,6 +14,7 @@ from torch import nn
 from segplug.engine import (CheckpointError, SegplugRunner, TrainingError,
                             load_from_local, use_atomic_checkpoints)
 from segplug.engine.checkpoints.loading import checkpoint_problem
+from segplug.engine.interrupts import Interrupted
 from ..utils import read_log, shapes_options
 
 CONFIG = 'configs/deeplabv3plus_shapes.py'
@@ -288,3 +289,56 @@ def test_tools_swap_in_the_atomic_hook(kind):
     assert cfg.default_hooks.logger.type == 'LoggerHook'
     assert [h['type']
             for h in cfg.custom_hooks] == ['AtomicCheckpointHook', 'EMAHook']
+
+
+class _SignalledAt:
+    """Eight samples; fetching ``at`` is where the job's SIGTERM comes and
+    its loader's worker dies handing the batch over (``error``)."""
+
+    def __init__(self, at, error):
+        self.at, self.error = at, error
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        if i == self.at:
+            import signal
+
+            from segplug.engine.interrupts import FLAG
+            FLAG.signum = signal.SIGTERM
+            raise self.error
+        return dict(inputs=torch.ones(2))
+
+
+@pytest.mark.parametrize('error', [
+    ConnectionResetError(104, 'Connection reset by peer'),
+    EOFError(),
+    RuntimeError('DataLoader worker (pid 1) is killed by signal: Terminated.')
+])
+def test_a_worker_killed_by_the_signal_between_iterations_saves_the_last(
+        tmp_path, error):
+    runner = _toy_runner(tmp_path, 8)
+    # the third iteration's batch (samples 4, 5) never arrives
+    runner._train_dataloader['dataset'] = _SignalledAt(4, error)
+    with pytest.raises(Interrupted) as info:
+        runner.train()
+    assert str(info.value) == (
+        f'SIGTERM at iteration 2/8: saved {tmp_path}/iter_2.pth; resume '
+        'with the same command and --resume')
+    assert info.value.exit_code == 143
+
+
+def test_the_same_error_without_a_signal_is_raised(tmp_path):
+    runner = _toy_runner(tmp_path, 8)
+
+    class _Broken(_SignalledAt):
+
+        def __getitem__(self, i):
+            if i == 4:
+                raise ConnectionResetError(104, 'Connection reset by peer')
+            return dict(inputs=torch.ones(2))
+
+    runner._train_dataloader['dataset'] = _Broken(4, None)
+    with pytest.raises(ConnectionResetError):
+        runner.train()
