@@ -419,18 +419,18 @@ def step_crf_benchmark(run):
 
 def step_speed(run):
     if run.dry:
+        # one model: the tool's own test runs PSPNet, the converter's tests
+        # all three pairs
         extra = [
-            '--tiny', '--size', '64', '--batch', '2', '--repeats', '1',
-            '--warmup', '0', '--no-onnx'
+            '--models', 'deeplabv3plus', '--tiny', '--size', '64', '--batch',
+            '2', '--repeats', '1', '--warmup', '0', '--no-onnx'
         ]
     else:
         extra = [
-            '--size', '512', '--batch', '8', '--repeats', '10', '--warmup', '2'
+            '--models', 'deeplabv3', 'deeplabv3plus', 'pspnet', '--size',
+            '512', '--batch', '8', '--repeats', '10', '--warmup', '2'
         ]
-    out = run.py([
-        'tools/benchmark_speed.py', '--device', run.device, '--models',
-        'deeplabv3', 'deeplabv3plus', 'pspnet'
-    ] + extra)
+    out = run.py(['tools/benchmark_speed.py', '--device', run.device] + extra)
     return dict(output=out[-TAIL:])
 
 
@@ -634,8 +634,8 @@ def step_mask_rcnn(run):
     shutil.rmtree(root, ignore_errors=True)
     data = osp.join(root, 'data', 'shapes')
     run.py([
-        'tools/make_shapes.py', '--out', data, '--num-train', '64',
-        '--num-val', '16'
+        'tools/make_shapes.py', '--out', data, '--num-train',
+        '8' if run.dry else '64', '--num-val', '4' if run.dry else '16'
     ],
            env=run.env(mmcv=mmcv))
     iters = 2 if run.dry else 300
