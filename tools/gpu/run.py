@@ -22,20 +22,11 @@ import and fails if one is neither in the GPU image
 (tools/gpu/image_packages.txt) nor among the wheels prepare.py fetches:
 the error the device would otherwise give first.
 
-Steps (name: device seconds expected, what):
-  environment       5  GPU, driver, torch, CPU count
-  wheels           15  the carried wheels, checked against the manifest
-  mmcv            120  mmcv 2.1.0 with CPU ops, 16 jobs; then its CUDA
-                       ops for sm_90 start in the background
-  pydensecrf2      45  the CRF reference, from its sdist
-  segplug          20  this tree, as a wheel would install it
-  cuda_checks      60  the suite's CUDA tests
-  crf_benchmark   150  dense CRF on CUDA vs pydensecrf2 on this CPU
-  speed           180  segplug vs mmseg, batch 8, fp32 and AMP
-  voc_training    200  DeepLab v3+ R-50-D8 VOC recipe, --amp, resume, test
-  crfasrnn_step    60  CRF-as-RNN's training step
-  onnxruntime      60  the trained model exported, each provider
-  mask_rcnn       120  with the CUDA ops, if their build finished
+Steps, in this order: environment, wheels, mmcv (CPU ops, then its CUDA
+ops in the background), pydensecrf2, segplug; then the measurements
+cuda_checks, crf_benchmark, speed, voc_training, crfasrnn_step,
+onnxruntime, mask_rcnn. docs/gpu.md says what each does; EXPECTED below
+holds the device seconds each is expected to take.
 A step starts only if its expected time fits before --deadline; the
 others are recorded as skipped. A second call on the still-warm machine
 (--skip the steps done) reuses the installs in --work.
