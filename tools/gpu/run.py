@@ -456,6 +456,15 @@ def scalars(work_dir):
         return [json.loads(line) for line in f if line.strip()]
 
 
+def in_process(*loaders):
+    """--cfg-options loading ``loaders``' data in the process: the dry
+    run's tiny data is not worth a worker's start."""
+    return [
+        f'{name}_dataloader.{key}' for name in loaders
+        for key in ('num_workers=0', 'persistent_workers=False')
+    ]
+
+
 def median(values):
     values = sorted(values)
     return values[len(values) // 2] if values else None
@@ -484,14 +493,8 @@ def step_voc_training(run):
     if run.dry:
         options += [
             f'model.data_preprocessor.size={crop}',
-            'train_dataloader.num_workers=0',
-            'train_dataloader.persistent_workers=False',
-            'val_dataloader.num_workers=0',
-            'val_dataloader.persistent_workers=False',
-            'test_dataloader.num_workers=0',
-            'test_dataloader.persistent_workers=False',
             'default_hooks.logger.interval=1'
-        ] + [
+        ] + in_process('train', 'val', 'test') + [
             f'train_dataloader.dataset.datasets.{i}.pipeline.{k}={v}'
             for i in (0, 1)
             for k, v in (('2.scale', scale), ('3.crop_size', crop))
@@ -532,10 +535,7 @@ def step_voc_training(run):
         [
             osp.join(REPO, 'tools', 'test.py'), config, ckpt, '--work-dir',
             osp.join(root, 'test_dir')
-        ] + ([
-            '--cfg-options', 'test_dataloader.num_workers=0',
-            'test_dataloader.persistent_workers=False'
-        ] if run.dry else []),
+        ] + (['--cfg-options'] + in_process('test') if run.dry else []),
         cwd=root)
     miou = re.findall(r'mIoU: ([0-9.]+)', test_out)
     run.state['voc_checkpoint'] = ckpt
@@ -636,12 +636,7 @@ def step_mask_rcnn(run):
             osp.join(root, 'work_dir'), '--cfg-options',
             f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
             f'default_hooks.checkpoint.interval={iters}'
-        ] + ([
-            'train_dataloader.num_workers=0',
-            'train_dataloader.persistent_workers=False',
-            'val_dataloader.num_workers=0',
-            'val_dataloader.persistent_workers=False'
-        ] if run.dry else []),
+        ] + (in_process('train', 'val') if run.dry else []),
         cwd=root,
         env=run.env(mmcv=mmcv))
     times = [
